@@ -1,0 +1,1 @@
+"""Publish Arm64 test nodes from Linaro's clouds to Zuul."""

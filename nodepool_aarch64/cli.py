@@ -1,0 +1,56 @@
+"""The ``nodepool-aarch64`` command.
+
+Each subcommand lives in its own module and registers itself through a
+``register(subparsers)`` function that sets ``func`` on its parser.  The
+function returns the exit code: 0 ok, 1 findings, 2 unusable input.
+"""
+
+import argparse
+import importlib
+import sys
+
+from nodepool_aarch64.errors import InputError
+
+# Module paths, in the order they appear in --help.
+SUBCOMMANDS = (
+    'nodepool_aarch64.render.cli',
+)
+
+DESCRIPTION = """\
+Publish Arm64 test nodes from Linaro's clouds to Zuul.
+
+One declarative inventory (clouds, regions, flavors, diskimages, labels,
+capacity windows, mirrors) is rendered to Nodepool launcher and builder
+config, to zuul-launcher objects and to Zuul nodesets; any Nodepool and
+Zuul config set can be checked for the mistakes that break Arm64 jobs;
+capacity can be sized from real quotas and demand.
+
+Exit codes: 0 ok, 1 findings (or stale files), 2 unusable input.
+"""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='nodepool-aarch64', description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    subparsers = parser.add_subparsers(
+        dest='command', metavar='COMMAND', required=True)
+    for module in SUBCOMMANDS:
+        importlib.import_module(module).register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:
+        print(f'nodepool-aarch64: {e}', file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""YAML reading that remembers where each value came from.
+
+Every error the project reports names a file and a line, so documents are
+loaded into dict and list subclasses that carry the line of each key and
+item.  The loader also refuses what a config file should never contain:
+binary data, huge files, and alias chains that expand to millions of nodes
+(the "billion laughs" document).  Duplicate mapping keys are recorded
+instead of silently dropped; callers decide whether they are fatal.
+"""
+
+import os
+
+import yaml
+
+from nodepool_aarch64.errors import InputError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+# Real project-config files expand to a few tens of thousands of nodes
+# through their anchors; a million is far above that and far below what
+# exhausts memory or time.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+class Mapping(dict):
+    """A dict that knows the line of itself and of each key (1-based)."""
+
+    line = None
+    key_lines = None
+
+    def line_of(self, key):
+        return (self.key_lines or {}).get(key, self.line)
+
+
+class Sequence(list):
+    """A list that knows the line of itself and of each item (1-based)."""
+
+    line = None
+    item_lines = None
+
+    def line_of(self, index):
+        lines = self.item_lines or []
+        return lines[index] if 0 <= index < len(lines) else self.line
+
+
+class Duplicate:
+    """A mapping key that appeared more than once in one mapping."""
+
+    def __init__(self, key, line, first_line):
+        self.key = key
+        self.line = line
+        self.first_line = first_line
+
+
+class _Loader(yaml.SafeLoader):
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates = []
+
+    def construct_mapping(self, node, deep=False):
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, 'expected a mapping', node.start_mark)
+        self.flatten_mapping(node)
+        result = Mapping()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        own_keys = set()
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    'while constructing a mapping', node.start_mark,
+                    'found an unhashable key', key_node.start_mark)
+            line = key_node.start_mark.line + 1
+            if not _from_merge(key_node):
+                if key in own_keys:
+                    self.duplicates.append(
+                        Duplicate(key, line, result.key_lines[key]))
+                own_keys.add(key)
+            result[key] = self.construct_object(value_node, deep=deep)
+            result.key_lines[key] = line
+        return result
+
+    def construct_sequence(self, node, deep=False):
+        result = Sequence(
+            self.construct_object(child, deep=deep) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+
+def _from_merge(key_node):
+    # flatten_mapping() copies keys from "<<: *anchor" ahead of the
+    # mapping's own keys; overriding a merged key is normal YAML, not a
+    # duplicate.  Merged key nodes keep the anchor's position, which is
+    # before the mapping itself.
+    return getattr(key_node, '_merged', False)
+
+
+def _mark_merged(loader, node):
+    for key_node, value_node in node.value:
+        if key_node.tag == 'tag:yaml.org,2002:merge':
+            for sub in _merge_sources(value_node):
+                for merged_key, _ in sub.value:
+                    merged_key._merged = True
+
+
+def _merge_sources(value_node):
+    if isinstance(value_node, yaml.MappingNode):
+        return [value_node]
+    if isinstance(value_node, yaml.SequenceNode):
+        return [n for n in value_node.value
+                if isinstance(n, yaml.MappingNode)]
+    return []
+
+
+_Loader.add_constructor('tag:yaml.org,2002:map', _Loader.construct_mapping)
+_Loader.add_constructor('tag:yaml.org,2002:seq', _Loader.construct_sequence)
+
+
+def _expanded_size(node, budget, memo):
+    """Count nodes as a consumer walking the data would see them."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once; the walk stays finite
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            size += (_expanded_size(k, budget, memo)
+                     + _expanded_size(v, budget, memo))
+            if size > budget:
+                break
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            size += _expanded_size(v, budget, memo)
+            if size > budget:
+                break
+    memo[key] = size
+    return size
+
+
+def _mark_merges(node, seen):
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        _mark_merged(None, node)
+        for k, v in node.value:
+            _mark_merges(k, seen)
+            _mark_merges(v, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            _mark_merges(v, seen)
+
+
+def read_text(path):
+    """Read a config file as UTF-8 text, refusing binary and huge files."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise InputError(path, None, '',
+                             f'file is {size} bytes; the limit is '
+                             f'{MAX_FILE_BYTES} bytes')
+        with open(path, 'rb') as f:
+            raw = f.read()
+    except OSError as e:
+        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    if b'\0' in raw:
+        raise InputError(path, None, '', 'binary file, expected YAML text')
+    try:
+        return raw.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b'\n') + 1
+        raise InputError(path, line, '', 'not UTF-8 text')
+
+
+def load_documents(path, text=None):
+    """Load every YAML document of a file.
+
+    Returns ``(documents, duplicates)``.  Raises InputError for anything
+    that is not well-formed, bounded YAML.
+    """
+    if text is None:
+        text = read_text(path)
+    loader = _Loader(text)
+    documents = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            if _expanded_size(node, MAX_EXPANDED_NODES, {}) \
+                    > MAX_EXPANDED_NODES:
+                raise InputError(
+                    path, node.start_mark.line + 1, '',
+                    'aliases expand to more than '
+                    f'{MAX_EXPANDED_NODES} nodes')
+            _mark_merges(node, set())
+            documents.append(loader.construct_document(node))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = e.problem or e.context or 'invalid YAML'
+        raise InputError(path, line, '', f'invalid YAML: {problem}')
+    except yaml.YAMLError as e:
+        raise InputError(path, None, '', f'invalid YAML: {e}')
+    except RecursionError:
+        raise InputError(path, None, '', 'YAML nested too deeply')
+    finally:
+        loader.dispose()
+    return documents, loader.duplicates
+
+
+def load_single(path, text=None):
+    """Load a file that must hold exactly one YAML document."""
+    documents, duplicates = load_documents(path, text)
+    if len(documents) != 1:
+        raise InputError(path, None, '',
+                         f'expected one YAML document, found '
+                         f'{len(documents)}')
+    return documents[0], duplicates
+
+
+def line_of(data, keypath):
+    """Best line for a key path such as ('labels', 2, 'flavor')."""
+    line = getattr(data, 'line', None)
+    node = data
+    for part in keypath:
+        if isinstance(node, Mapping) and part in node:
+            line = node.line_of(part)
+            node = node[part]
+        elif isinstance(node, Sequence) and isinstance(part, int) \
+                and 0 <= part < len(node):
+            line = node.line_of(part)
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def dotted(keypath):
+    """('labels', 2, 'flavor') -> 'labels[2].flavor'."""
+    text = ''
+    for part in keypath:
+        if isinstance(part, int):
+            text += f'[{part}]'
+        else:
+            text += ('.' if text else '') + str(part)
+    return text
