@@ -1,0 +1,139 @@
+"""The inventory's shape, checked with voluptuous before the model is built.
+
+Unknown keys are errors: a misspelt ``min-redy`` must not silently keep
+the default.  Cross-references (a label's flavor, a window's provider)
+are checked by the loader, which knows every name.
+"""
+
+import re
+
+import voluptuous as v
+
+from nodepool_aarch64.model import QUOTA_KEYS, WEEKDAYS
+
+NAME = v.All(str, v.Match(r'^[A-Za-z0-9][A-Za-z0-9._-]*$',
+                          msg='expected a name of letters, digits, '
+                              '".", "_" and "-"'))
+COUNT = v.All(int, v.Range(min=0), msg='expected a whole number >= 0')
+POSITIVE = v.All(int, v.Range(min=1), msg='expected a whole number >= 1')
+TIME_OF_DAY = v.All(str, v.Match(r'^([01][0-9]|2[0-3]):[0-5][0-9]$',
+                                 msg='expected a UTC time of day "HH:MM"'))
+TIMESTAMP = v.All(
+    str, v.Match(r'^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$',
+                 msg='expected an ISO 8601 date and time, e.g. '
+                     '"2026-12-01T06:00Z" (quote it)'))
+STRINGS = {str: v.Any(str, int, float, bool)}
+
+QUOTA = {v.Optional(key): COUNT for key in QUOTA_KEYS}
+
+TIMEOUTS = {
+    v.Optional('boot-timeout'): POSITIVE,
+    v.Optional('launch-timeout'): POSITIVE,
+    v.Optional('launch-retries'): POSITIVE,
+}
+
+ZOOKEEPER = {
+    v.Required('servers'): v.All(
+        [v.All(str, v.Match(r'^[^\s:]+:\d+$',
+                            msg='expected "host:port"'))], v.Length(min=1)),
+    v.Optional('tls'): {
+        v.Required('ca'): str,
+        v.Required('cert'): str,
+        v.Required('key'): str,
+    },
+}
+
+BUILDER = {
+    v.Optional('images-dir'): str,
+    v.Optional('build-log-dir'): str,
+}
+
+FLAVOR = {
+    v.Required('name'): NAME,
+    v.Required('vcpus'): POSITIVE,
+    v.Required('ram'): POSITIVE,
+}
+
+DISKIMAGE = {
+    v.Required('name'): NAME,
+    v.Required('distro'): NAME,
+    v.Required('release'): v.All(v.Coerce(str), NAME),
+    v.Optional('arch'): v.Any('arm64', 'amd64',
+                              msg='expected "arm64" or "amd64"'),
+    v.Optional('elements'): [NAME],
+    v.Optional('env-vars'): STRINGS,
+    v.Optional('metadata'): STRINGS,
+    v.Optional('config-drive'): bool,
+}
+
+LABEL = {
+    v.Required('name'): NAME,
+    v.Required('diskimage'): NAME,
+    v.Required('flavor'): NAME,
+    v.Optional('min-ready'): COUNT,
+    v.Optional('providers'): v.All([NAME], v.Length(min=1)),
+}
+
+PROVIDER = {
+    v.Required('name'): NAME,
+    v.Required('cloud'): NAME,
+    v.Required('region'): NAME,
+    v.Required('launcher'): NAME,
+    v.Required('builder'): NAME,
+    v.Required('quota'): QUOTA,
+    v.Optional('reserved'): QUOTA,
+    v.Optional('max-servers'): COUNT,
+    v.Optional('network'): str,
+    v.Optional('key-name'): str,
+    v.Optional('executor-zone'): NAME,
+    v.Optional('mirror'): str,
+    v.Optional('flavors'): {NAME: str},
+    **TIMEOUTS,
+}
+
+WINDOW = {
+    v.Required('name'): NAME,
+    v.Optional('days'): v.All([v.Any(*WEEKDAYS, msg='expected one of '
+                                     + ', '.join(WEEKDAYS))],
+                              v.Length(min=1)),
+    v.Optional('start'): TIME_OF_DAY,
+    v.Optional('end'): TIME_OF_DAY,
+    v.Optional('from'): TIMESTAMP,
+    v.Optional('until'): TIMESTAMP,
+    v.Optional('max-servers'): {NAME: COUNT},
+    v.Optional('min-ready'): {NAME: COUNT},
+}
+
+CAPACITY = {
+    v.Optional('headroom'): v.All(v.Any(int, float), v.Range(min=0, max=0.9),
+                                  msg='expected a fraction from 0 to 0.9'),
+    v.Optional('windows'): [WINDOW],
+}
+
+INVENTORY = v.Schema({
+    v.Optional('zookeeper'): ZOOKEEPER,
+    v.Optional('builder'): BUILDER,
+    v.Optional('timeouts'): TIMEOUTS,
+    v.Required('flavors'): v.All([FLAVOR], v.Length(min=1)),
+    v.Required('diskimages'): v.All([DISKIMAGE], v.Length(min=1)),
+    v.Required('providers'): v.All([PROVIDER], v.Length(min=1)),
+    v.Required('labels'): v.All([LABEL], v.Length(min=1)),
+    v.Optional('capacity'): CAPACITY,
+})
+
+
+def describe(error):
+    """A voluptuous error as a short 'what was expected' phrase."""
+    message = error.msg
+    if message == 'extra keys not allowed':
+        return 'unknown key'
+    if message == 'required key not provided':
+        return 'required key is missing'
+    message = re.sub(r' @ data\[.*$', '', message)
+    if message.startswith('expected dict'):
+        return 'expected a mapping'
+    if message.startswith('expected list'):
+        return 'expected a list'
+    if message.startswith('expected str'):
+        return 'expected a string'
+    return message

@@ -1,0 +1,218 @@
+"""The inventory model: immutable objects every renderer and check shares.
+
+The Arm64 defaults live here, in one place: an arm64 diskimage always
+carries the UEFI boot metadata Nova and libvirt need, is built with the
+``block-device-efi`` element and boots with a config drive; Arm64
+providers get the longer boot and launch timeouts that emulated-firmware
+boots on Linaro's clouds needed.
+"""
+
+import dataclasses
+import datetime
+import types
+
+ARM64 = 'arm64'
+
+# Image properties Nova reads to boot an AArch64 guest: UEFI firmware
+# (there is no BIOS on aarch64), a virtio-scsi disk and the PL011 serial
+# console, so the console log is readable.
+UEFI_METADATA = types.MappingProxyType({
+    'hw_firmware_type': 'uefi',
+    'hw_disk_bus': 'scsi',
+    'hw_scsi_model': 'virtio-scsi',
+    'os_command_line': 'console=ttyAMA0',
+})
+EFI_ELEMENT = 'block-device-efi'
+
+# Seconds.  Arm64 guests boot through UEFI firmware and were observed to
+# take several minutes on the donated clouds; x86 used 120 / 600.
+ARM64_BOOT_TIMEOUT = 600
+ARM64_LAUNCH_TIMEOUT = 800
+DEFAULT_LAUNCH_RETRIES = 3
+
+# diskimage-builder elements for a minimal cloud image of each distro.
+DISTRO_ELEMENTS = types.MappingProxyType({
+    'ubuntu': ('ubuntu-minimal', 'vm', 'simple-init', 'growroot'),
+    'debian': ('debian-minimal', 'vm', 'simple-init', 'growroot'),
+    'centos': ('centos', 'vm', 'simple-init', 'growroot'),
+    'fedora': ('fedora', 'vm', 'simple-init', 'growroot'),
+})
+
+QUOTA_KEYS = ('instances', 'cores', 'ram', 'floating-ips', 'addresses')
+
+
+@dataclasses.dataclass(frozen=True)
+class Quota:
+    """Cloud limits, or amounts reserved out of them (None: no limit).
+
+    ``ram`` is in MiB, as Nova reports it; ``addresses`` is the number of
+    usable addresses on the node subnet.
+    """
+
+    instances: int | None = None
+    cores: int | None = None
+    ram: int | None = None
+    floating_ips: int | None = None
+    addresses: int | None = None
+
+    def get(self, key):
+        return getattr(self, key.replace('-', '_'))
+
+
+@dataclasses.dataclass(frozen=True)
+class Flavor:
+    name: str
+    vcpus: int
+    ram: int  # MiB
+
+
+@dataclasses.dataclass(frozen=True)
+class Diskimage:
+    name: str
+    distro: str
+    release: str
+    arch: str
+    elements: tuple
+    env_vars: types.MappingProxyType
+    metadata: types.MappingProxyType
+    config_drive: bool
+
+    @property
+    def is_arm64(self):
+        return self.arch == ARM64
+
+
+@dataclasses.dataclass(frozen=True)
+class Label:
+    name: str
+    diskimage: str
+    flavor: str
+    min_ready: int
+    providers: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Provider:
+    """One cloud region as one Nodepool provider with one pool."""
+
+    name: str
+    cloud: str
+    region: str
+    launcher: str
+    builder: str
+    quota: Quota
+    reserved: Quota
+    max_servers: int | None
+    network: str | None
+    key_name: str | None
+    executor_zone: str | None
+    mirror: str | None
+    boot_timeout: int
+    launch_timeout: int
+    launch_retries: int
+    flavor_names: types.MappingProxyType
+
+    @property
+    def reserved_servers(self):
+        return self.reserved.instances or 0
+
+    def flavor_name(self, flavor):
+        """The cloud's own name for a logical flavor."""
+        return self.flavor_names.get(flavor, flavor)
+
+
+WEEKDAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """A capacity window: weekly hours, or a one-off period.
+
+    Weekly windows match when the weekday is in ``days`` and the UTC time
+    of day is in [start, end); an end at or before the start wraps past
+    midnight.  One-off windows (``starts``/``ends`` set) match in
+    [starts, ends).  Later windows in the inventory win over earlier ones.
+    """
+
+    name: str
+    days: frozenset
+    start: datetime.time
+    end: datetime.time
+    starts: datetime.datetime | None
+    ends: datetime.datetime | None
+    max_servers: types.MappingProxyType
+    min_ready: types.MappingProxyType
+
+    def matches(self, at):
+        at = _as_utc(at)
+        if self.starts is not None:
+            return self.starts <= at < self.ends
+        now = at.time()
+        if self.start < self.end:
+            return at.weekday() in self.days and self.start <= now < self.end
+        # Wraps midnight: the part after midnight belongs to the day
+        # before, so "fri 22:00-06:00" covers Saturday early morning.
+        if now >= self.start:
+            return at.weekday() in self.days
+        if now < self.end:
+            return (at.weekday() - 1) % 7 in self.days
+        return False
+
+
+def _as_utc(at):
+    if at.tzinfo is None:
+        return at.replace(tzinfo=datetime.timezone.utc)
+    return at.astimezone(datetime.timezone.utc)
+
+
+@dataclasses.dataclass(frozen=True)
+class Zookeeper:
+    servers: tuple  # of (host, port)
+    tls_ca: str | None
+    tls_cert: str | None
+    tls_key: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Inventory:
+    path: str
+    zookeeper: Zookeeper
+    images_dir: str
+    build_log_dir: str
+    providers: tuple
+    flavors: types.MappingProxyType
+    diskimages: types.MappingProxyType
+    labels: tuple
+    headroom: float
+    windows: tuple
+
+    def provider(self, name):
+        return next(p for p in self.providers if p.name == name)
+
+    def label(self, name):
+        return next(label for label in self.labels if label.name == name)
+
+    @property
+    def launchers(self):
+        return tuple(dict.fromkeys(p.launcher for p in self.providers))
+
+    @property
+    def builders(self):
+        return tuple(dict.fromkeys(p.builder for p in self.providers))
+
+    def labels_for(self, provider):
+        return tuple(label for label in self.labels
+                     if provider.name in label.providers)
+
+    def flavors_for(self, provider):
+        names = dict.fromkeys(label.flavor
+                              for label in self.labels_for(provider))
+        return tuple(self.flavors[name] for name in names)
+
+    def diskimages_for(self, provider):
+        names = dict.fromkeys(label.diskimage
+                              for label in self.labels_for(provider))
+        return tuple(self.diskimages[name] for name in names)
+
+    def active_windows(self, at):
+        return tuple(w for w in self.windows if w.matches(at))
