@@ -1,0 +1,31 @@
+"""Renderers: the model as Nodepool, zuul-launcher and Zuul config.
+
+Every renderer returns plain data built from the model only; ``render_all``
+turns it into the set of files (relative path -> YAML text), so nothing is
+written until everything has rendered.
+"""
+
+from nodepool_aarch64.render import nodepool
+from nodepool_aarch64.render import zuul
+from nodepool_aarch64.render.yamltext import dump
+
+NODESETS = 'zuul.d/nodesets.yaml'
+ZUUL_LAUNCHER = 'zuul.d/zuul-launcher.yaml'
+# Files this project keeps in its own repo, regenerated from the shipped
+# inventory and checked for staleness by ``render --check``.
+COMMITTED = (NODESETS,)
+
+
+def render_all(inv, at=None):
+    """All files for an inventory, at an instant (None: no windows)."""
+    source = f'inventory {inv.path.rsplit("/", 1)[-1]}'
+    files = {}
+    for launcher in inv.launchers:
+        files[f'nodepool/{launcher}.yaml'] = dump(
+            nodepool.launcher_config(inv, launcher, at=at), source)
+    for builder in inv.builders:
+        files[f'nodepool/{builder}.yaml'] = dump(
+            nodepool.builder_config(inv, builder), source)
+    files[NODESETS] = dump(zuul.nodesets(inv), source)
+    files[ZUUL_LAUNCHER] = dump(zuul.launcher_objects(inv, at=at), source)
+    return files

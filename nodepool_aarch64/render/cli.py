@@ -1,0 +1,109 @@
+"""``nodepool-aarch64 render``."""
+
+import argparse
+import datetime
+import os
+import sys
+
+from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.render import COMMITTED, render_all
+from nodepool_aarch64.render import capacity
+from nodepool_aarch64.render.write import unchanged, write_files
+
+DESCRIPTION = """\
+Render an inventory to:
+
+  DIR/nodepool/<launcher>.yaml   Nodepool 11 launcher config, one per launcher
+  DIR/nodepool/<builder>.yaml    Nodepool 11 builder config, one per builder
+  DIR/zuul.d/nodesets.yaml       one Zuul nodeset per label
+  DIR/zuul.d/zuul-launcher.yaml  zuul-launcher image, flavor, label,
+                                 section and provider objects (Zuul 14)
+
+Nothing is written unless everything renders; each file is replaced
+atomically and files whose content is unchanged are left untouched.
+Prints max-servers per label and provider, and what bounds each provider.
+
+With --check nothing is written: exit 1 names each file that differs from
+what would be rendered (with --repo: the files this project commits, such
+as zuul.d/nodesets.yaml).
+"""
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        'render', help='render Nodepool, zuul-launcher and Zuul config',
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        '--inventory', metavar='FILE',
+        help='inventory YAML (default: the shipped Linaro inventory)')
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        '--output-dir', metavar='DIR', default=None,
+        help='where to write (default: ./rendered)')
+    target.add_argument(
+        '--repo', metavar='DIR',
+        help="only the files a project commits (zuul.d/nodesets.yaml), "
+             "under the project's root DIR")
+    parser.add_argument(
+        '--at', metavar='TIME', type=parse_at,
+        help='apply the capacity windows active at this UTC time '
+             '(ISO 8601, e.g. 2026-12-01T14:00Z); default: none')
+    parser.add_argument(
+        '--check', action='store_true',
+        help='write nothing; exit 1 if any file is stale or missing')
+    parser.set_defaults(func=run)
+
+
+def parse_at(text):
+    try:
+        at = datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not an ISO 8601 time, e.g. 2026-12-01T14:00Z')
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=datetime.timezone.utc)
+    return at
+
+
+def run(args):
+    inv = load_inventory(args.inventory)
+    files = render_all(inv, at=args.at)
+    if args.repo:
+        root = args.repo
+        files = {rel: files[rel] for rel in COMMITTED}
+    else:
+        root = args.output_dir or 'rendered'
+    if args.check:
+        stale = [os.path.join(root, rel) for rel, text in files.items()
+                 if not unchanged(os.path.join(root, rel), text)]
+        for path in stale:
+            print(f'{path}: stale: differs from what the inventory renders '
+                  f'(run: nodepool-aarch64 render '
+                  f'{"--repo" if args.repo else "--output-dir"} {root})',
+                  file=sys.stderr)
+        return 1 if stale else 0
+    try:
+        changed = write_files(root, files)
+    except OSError as e:
+        raise InputError(e.filename or root, None, '',
+                         f'cannot write: {e.strerror}')
+    print(f'{len(files)} files in {root}, {len(changed)} changed')
+    print(table(inv, args.at))
+    return 0
+
+
+def table(inv, at=None):
+    """max-servers per label (rows) and provider (columns)."""
+    names = [p.name for p in inv.providers]
+    sizings = {p.name: capacity.sizing(inv, p, at) for p in inv.providers}
+    rows = [['label'] + names]
+    for label in inv.labels:
+        rows.append([label.name] + [
+            str(sizings[n].max_servers) if n in label.providers else '-'
+            for n in names])
+    rows.append(['bound by'] + [sizings[n].binding for n in names])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return '\n'.join('  '.join(cell.ljust(w) for cell, w in zip(r, widths))
+                     .rstrip() for r in rows)

@@ -1,0 +1,81 @@
+"""Zuul config: nodesets, and zuul-launcher objects (Zuul 14)."""
+
+from nodepool_aarch64.render import capacity
+
+BASE_SECTION = 'linaro-arm64'
+
+
+def nodesets(inv):
+    """One single-node nodeset per label, named after the label."""
+    return [{'nodeset': {
+        'name': label.name,
+        'nodes': [{'name': label.name, 'label': label.name}],
+    }} for label in inv.labels]
+
+
+def _section(inv, provider, at):
+    section = {
+        'name': provider.name,
+        'parent': BASE_SECTION,
+        'connection': provider.cloud,
+        'region': provider.region,
+        # zuul-launcher checks quota itself; these keep it below what the
+        # inventory sizes, reserved hosts included.
+        'resource-limits': {
+            'instances': capacity.max_servers(inv, provider, at)},
+        'flavors': [
+            {'name': flavor.name,
+             'flavor-name': provider.flavor_name(flavor.name)}
+            for flavor in inv.flavors_for(provider)],
+        'images': [
+            {'name': image.name, 'config-drive': image.config_drive,
+             # Uploaded as Glance image properties.
+             'tags': dict(image.metadata)}
+            for image in inv.diskimages_for(provider)],
+        'labels': [],
+    }
+    for label in inv.labels_for(provider):
+        entry = {'name': label.name}
+        if provider.key_name:
+            entry['key-name'] = provider.key_name
+        if provider.network:
+            entry['networks'] = [provider.network]
+        if provider.executor_zone:
+            entry['executor-zone'] = provider.executor_zone
+        section['labels'].append(entry)
+    return section
+
+
+def launcher_objects(inv, at=None):
+    """image, flavor, label, section and provider stanzas."""
+    objects = []
+    for image in inv.diskimages.values():
+        objects.append({'image': {
+            'name': image.name, 'type': 'zuul',
+            'description': f'{image.distro} {image.release} {image.arch}, '
+                           'built with diskimage-builder'}})
+    for flavor in inv.flavors.values():
+        objects.append({'flavor': {
+            'name': flavor.name,
+            'description': f'{flavor.vcpus} vCPUs, {flavor.ram} MiB RAM'}})
+    for label in inv.labels:
+        objects.append({'label': {
+            'name': label.name, 'image': label.diskimage,
+            'flavor': label.flavor,
+            'min-ready': capacity.min_ready(inv, label, at)}})
+    timeouts = {(p.boot_timeout, p.launch_timeout) for p in inv.providers}
+    boot, launch = max(timeouts)
+    objects.append({'section': {
+        'name': BASE_SECTION,
+        'abstract': True,
+        'launch-timeout': launch,
+        'label-defaults': {'boot-timeout': boot},
+    }})
+    for provider in inv.providers:
+        objects.append({'section': _section(inv, provider, at)})
+    for provider in inv.providers:
+        # Labels, images and flavors come from the section: re-listing an
+        # inherited image here would drop its attributes.
+        objects.append({'provider': {
+            'name': provider.name, 'section': provider.name}})
+    return objects
