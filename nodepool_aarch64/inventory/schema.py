@@ -19,7 +19,8 @@ POSITIVE = v.All(int, v.Range(min=1), msg='expected a whole number >= 1')
 TIME_OF_DAY = v.All(str, v.Match(r'^([01][0-9]|2[0-3]):[0-5][0-9]$',
                                  msg='expected a UTC time of day "HH:MM"'))
 TIMESTAMP = v.All(
-    str, v.Match(r'^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$',
+    str, v.Match(r'^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?'
+                 r'(Z|[+-]\d{2}:?\d{2})?$',
                  msg='expected an ISO 8601 date and time, e.g. '
                      '"2026-12-01T06:00Z" (quote it)'))
 STRINGS = {str: v.Any(str, int, float, bool)}
