@@ -1,0 +1,284 @@
+"""Node demand: who asked for which label, when, and for how long.
+
+Demand comes from Zuul's builds API (JSON as ``/api/tenant/T/builds``
+serves it), from CSV, or from a synthetic week with a weekday peak.  It
+is held column-wise (plain lists) because the simulator walks it hundreds
+of thousands of times per second.
+"""
+
+import csv
+import datetime
+import json
+import math
+import random
+
+from nodepool_aarch64.capacity.schedule import HOUR, WEEK, week_start
+from nodepool_aarch64.errors import InputError
+
+UTC = datetime.timezone.utc
+
+
+class Demand:
+    """Node requests sorted by arrival.
+
+    ``arrival`` is in seconds since ``origin`` (a Monday 00:00 UTC), so
+    ``arrival % WEEK`` is the second of the week.  ``pipeline`` and
+    ``label`` are indexes into ``pipelines`` and ``labels``; ``hold`` is
+    how long the build keeps its node, in seconds.
+    """
+
+    def __init__(self, origin, records):
+        self.origin = origin
+        records = sorted(records, key=lambda r: r[0])
+        self.pipelines = sorted({r[1] for r in records})
+        self.labels = sorted({r[2] for r in records})
+        pidx = {p: i for i, p in enumerate(self.pipelines)}
+        lidx = {label: i for i, label in enumerate(self.labels)}
+        self.arrival = [float(r[0]) for r in records]
+        self.pipeline = [pidx[r[1]] for r in records]
+        self.label = [lidx[r[2]] for r in records]
+        self.hold = [float(r[3]) for r in records]
+        self.skipped = {}
+
+    def __len__(self):
+        return len(self.arrival)
+
+    def records(self):
+        for i in range(len(self)):
+            yield (self.arrival[i], self.pipelines[self.pipeline[i]],
+                   self.labels[self.label[i]], self.hold[i])
+
+    def weeks(self):
+        if not self.arrival:
+            return 0
+        return max(1, math.ceil(self.arrival[-1] / WEEK))
+
+    def hourly_node_demand(self):
+        """Mean busy nodes per hour of the week if nobody ever waited."""
+        busy = [0.0] * 168
+        for start, hold in zip(self.arrival, self.hold):
+            t, end = start, start + hold
+            while t < end:
+                hour_start = math.floor(t / HOUR) * HOUR
+                upto = min(end, hour_start + HOUR)
+                busy[int(t % WEEK) // HOUR] += (upto - t) / HOUR
+                t = upto
+        weeks = self.weeks() or 1
+        return [b / weeks for b in busy]
+
+    def node_hours(self):
+        return sum(self.hold) / HOUR
+
+
+def _from_absolute(rows):
+    """rows: (arrival datetime, pipeline, label, hold) -> Demand."""
+    if not rows:
+        return Demand(week_start(datetime.datetime.now(UTC)), [])
+    origin = week_start(min(r[0] for r in rows))
+    return Demand(origin, [((r[0] - origin).total_seconds(), r[1], r[2],
+                            r[3]) for r in rows])
+
+
+def _parse_time(text, path, line, key):
+    try:
+        value = datetime.datetime.fromisoformat(str(text).replace('Z',
+                                                                  '+00:00'))
+    except ValueError:
+        raise InputError(path, line, key,
+                         f'expected an ISO 8601 time, got {text!r}')
+    if value.tzinfo is None:
+        # Zuul serves naive UTC times.
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _label_for(nodeset, labels):
+    if labels is None:
+        return nodeset
+    return labels.get(nodeset)
+
+
+def from_zuul_builds(path, labels=None, text=None):
+    """Read Zuul builds API JSON (a list of build objects).
+
+    The node request is taken to arrive at the buildset's
+    ``event_timestamp`` (the enqueue event) where present, else at the
+    build's start; the node is held from start to end.  ``labels`` maps
+    nodeset names to labels (nodesets not in it are counted in
+    ``skipped`` and left out); None keeps every nodeset as its own label.
+    Builds that never ran (no start or end time) are skipped too.
+    """
+    if text is None:
+        try:
+            with open(path, encoding='utf-8') as f:
+                text = f.read()
+        except OSError as e:
+            raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    try:
+        builds = json.loads(text)
+    except ValueError as e:
+        raise InputError(path, getattr(e, 'lineno', None), '',
+                         f'invalid JSON: {e.msg}')
+    if not isinstance(builds, list):
+        raise InputError(path, 1, '', 'expected a JSON list of builds, as '
+                         'the builds API returns')
+    rows, skipped = [], {}
+    for n, build in enumerate(builds):
+        key = f'[{n}]'
+        if not isinstance(build, dict):
+            raise InputError(path, None, key, 'expected a build object')
+        for field in ('job_name', 'nodeset', 'pipeline'):
+            if not isinstance(build.get(field), (str, type(None))):
+                raise InputError(path, None, f'{key}.{field}',
+                                 'expected a string')
+        if not build.get('start_time') or not build.get('end_time'):
+            skipped['not run'] = skipped.get('not run', 0) + 1
+            continue
+        label = _label_for(build.get('nodeset') or '', labels)
+        if not label:
+            name = build.get('nodeset') or '(no nodeset)'
+            skipped[name] = skipped.get(name, 0) + 1
+            continue
+        start = _parse_time(build['start_time'], path, None,
+                            f'{key}.start_time')
+        end = _parse_time(build['end_time'], path, None, f'{key}.end_time')
+        arrival = start
+        if build.get('event_timestamp'):
+            enqueued = _parse_time(build['event_timestamp'], path, None,
+                                   f'{key}.event_timestamp')
+            arrival = min(enqueued, start)
+        if end < start:
+            raise InputError(path, None, f'{key}.end_time',
+                             'expected a time after start_time')
+        pipeline = build.get('pipeline') or 'unknown'
+        rows.append((arrival, pipeline, label,
+                     (end - start).total_seconds()))
+    demand = _from_absolute(rows)
+    demand.skipped = skipped
+    return demand
+
+
+CSV_COLUMNS = ('pipeline', 'label', 'start_time', 'end_time')
+
+
+def from_csv(path, labels=None):
+    """Read CSV with a header row.
+
+    Required columns: pipeline, label (or nodeset), start_time, end_time;
+    optional: enqueue_time (the node request's arrival; defaults to
+    start_time).  Times are ISO 8601, UTC when no offset is given.
+    """
+    try:
+        f = open(path, encoding='utf-8', newline='')
+    except OSError as e:
+        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    rows, skipped = [], {}
+    with f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames or []
+        label_column = 'nodeset' if 'nodeset' in header and \
+            'label' not in header else 'label'
+        for column in ('pipeline', label_column, 'start_time', 'end_time'):
+            if column not in header:
+                raise InputError(path, 1, column,
+                                 'missing column; expected pipeline, label '
+                                 '(or nodeset), start_time, end_time')
+        try:
+            for row in reader:
+                line = reader.line_num
+                label = _label_for(row[label_column] or '', labels)
+                if not label:
+                    name = row[label_column] or '(no label)'
+                    skipped[name] = skipped.get(name, 0) + 1
+                    continue
+                start = _parse_time(row['start_time'], path, line,
+                                    'start_time')
+                end = _parse_time(row['end_time'], path, line, 'end_time')
+                if end < start:
+                    raise InputError(path, line, 'end_time',
+                                     'expected a time after start_time')
+                arrival = start
+                if row.get('enqueue_time'):
+                    arrival = min(start, _parse_time(
+                        row['enqueue_time'], path, line, 'enqueue_time'))
+                rows.append((arrival, row['pipeline'] or 'unknown', label,
+                             (end - start).total_seconds()))
+        except csv.Error as e:
+            raise InputError(path, reader.line_num, '', f'invalid CSV: {e}')
+        except UnicodeDecodeError:
+            raise InputError(path, None, '', 'not UTF-8 text')
+    demand = _from_absolute(rows)
+    demand.skipped = skipped
+    return demand
+
+
+def write_csv(demand, path):
+    with open(path, 'w', encoding='utf-8', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(('enqueue_time', 'pipeline', 'label', 'start_time',
+                         'end_time'))
+        for arrival, pipeline, label, hold in demand.records():
+            at = demand.origin + datetime.timedelta(seconds=arrival)
+            end = at + datetime.timedelta(seconds=hold)
+            writer.writerow((at.isoformat(), pipeline, label, at.isoformat(),
+                             end.isoformat()))
+
+
+# The weekly shape of CI demand: busy on weekday working hours across
+# Europe and the Americas, quiet at night and at weekends.  Values are
+# relative arrival rates per hour of the day (UTC).
+WEEKDAY_SHAPE = (0.3, 0.25, 0.2, 0.2, 0.25, 0.35, 0.6, 0.9, 1.2, 1.5, 1.7,
+                 1.8, 1.9, 2.0, 2.1, 2.1, 2.0, 1.8, 1.5, 1.2, 0.9, 0.7, 0.5,
+                 0.4)
+WEEKEND_FACTOR = 0.25
+
+DEFAULT_MIX = {'gate': 0.25, 'check': 0.45, 'check-arm64': 0.2,
+               'experimental': 0.1}
+
+
+def hourly_shape():
+    """Relative arrival rate for each of the 168 hours of the week."""
+    shape = []
+    for day in range(7):
+        factor = 1.0 if day < 5 else WEEKEND_FACTOR
+        shape.extend(v * factor for v in WEEKDAY_SHAPE)
+    mean = sum(shape) / len(shape)
+    return [v / mean for v in shape]
+
+
+def synthetic(requests_per_week, labels, weeks=1, mix=None,
+              mean_hold=3600.0, hold_sd=0.6, seed=0,
+              origin=datetime.datetime(2026, 1, 5, tzinfo=UTC)):
+    """A reproducible demand with a weekly peak.
+
+    Arrivals are a Poisson process whose rate follows ``hourly_shape``;
+    the pipeline is drawn from ``mix`` (name -> share) and the label from
+    ``labels`` (name -> share or name -> (share, mean hold seconds)); hold
+    times are log-normal with that mean and log-sd ``hold_sd``.
+    """
+    rng = random.Random(seed)
+    mix = mix or DEFAULT_MIX
+    pipelines, pweights = zip(*mix.items())
+    names, lweights, holds = [], [], []
+    for name, spec in labels.items():
+        share, hold = spec if isinstance(spec, tuple) else (spec, mean_hold)
+        names.append(name)
+        lweights.append(share)
+        holds.append(hold)
+    shape = hourly_shape()
+    rows = []
+    sigma = hold_sd
+    for week in range(weeks):
+        for hour, rel in enumerate(shape):
+            rate = requests_per_week / 168.0 * rel / HOUR
+            t = 0.0
+            while True:
+                t += rng.expovariate(rate) if rate > 0 else HOUR
+                if t >= HOUR:
+                    break
+                li = rng.choices(range(len(names)), lweights)[0]
+                mu = math.log(holds[li]) - sigma * sigma / 2
+                rows.append((week * WEEK + hour * HOUR + t,
+                             rng.choices(pipelines, pweights)[0],
+                             names[li], rng.lognormvariate(mu, sigma)))
+    return Demand(origin, rows)
