@@ -1,0 +1,53 @@
+"""Shared test helpers: temp dirs, CLI runs, a secret-free clouds.yaml."""
+
+import contextlib
+import io
+import os
+import textwrap
+
+import fixtures
+import testtools
+
+from nodepool_aarch64 import cli
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class TestCase(testtools.TestCase):
+
+    def tempdir(self):
+        return self.useFixture(fixtures.TempDir()).path
+
+    def write(self, directory, name, text):
+        path = os.path.join(directory, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            f.write(textwrap.dedent(text))
+        return path
+
+    def run_cli(self, *argv):
+        """Run the CLI in-process: (exit code, stdout, stderr)."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(argv))
+            except SystemExit as e:  # argparse: --help, usage errors
+                code = e.code
+        return code, out.getvalue(), err.getvalue()
+
+
+def write_clouds_yaml(directory, inv):
+    """A clouds.yaml with every cloud the inventory names and no secrets.
+
+    nodepool.config.loadConfig() looks each provider's cloud up through
+    openstacksdk; nothing is contacted.
+    """
+    lines = ['clouds:']
+    for cloud in dict.fromkeys(p.cloud for p in inv.providers):
+        lines += [f'  {cloud}:',
+                  '    auth:',
+                  '      auth_url: http://127.0.0.1:5000/v3']
+    path = os.path.join(directory, 'clouds.yaml')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return path

@@ -1,0 +1,183 @@
+"""The inventory loader: Arm64 defaults, references, and errors by line."""
+
+import os
+
+from nodepool_aarch64 import model
+from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.inventory import load_inventory
+from tests import base
+
+MINIMAL = """\
+flavors:
+  - name: big
+    vcpus: 8
+    ram: 8192
+diskimages:
+  - name: ubuntu-bionic-arm64
+    distro: ubuntu
+    release: bionic
+providers:
+  - name: cloud-a
+    cloud: a
+    region: RegionOne
+    launcher: nl01
+    builder: nb01
+    quota:
+      instances: 10
+labels:
+  - name: ubuntu-bionic-arm64
+    diskimage: ubuntu-bionic-arm64
+    flavor: big
+"""
+
+
+class TestShippedInventory(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.inv = load_inventory()
+
+    def test_three_linaro_regions(self):
+        providers = {p.name: p for p in self.inv.providers}
+        self.assertEqual({'linaro-us', 'linaro-london', 'linaro-cn1'},
+                         set(providers))
+        self.assertEqual('linaro', providers['linaro-cn1'].cloud)
+        self.assertEqual('linaro-cn1', providers['linaro-cn1'].executor_zone)
+        self.assertIsNotNone(providers['linaro-cn1'].mirror)
+
+    def test_required_labels(self):
+        names = {label.name for label in self.inv.labels}
+        for name in ('ubuntu-bionic-arm64', 'ubuntu-xenial-arm64',
+                     'debian-stretch-arm64', 'ubuntu-noble-arm64',
+                     'debian-bookworm-arm64'):
+            self.assertIn(name, names)
+        ram = {label.name: self.inv.flavors[label.flavor].ram
+               for label in self.inv.labels}
+        self.assertTrue(any(r > ram['ubuntu-bionic-arm64']
+                            for r in ram.values()),
+                        'no larger-RAM label for Kolla builds')
+
+    def test_arm64_defaults(self):
+        for image in self.inv.diskimages.values():
+            self.assertEqual('arm64', image.arch)
+            self.assertIn('block-device-efi', image.elements)
+            self.assertEqual('arm64', image.env_vars['ARCH'])
+            self.assertTrue(image.config_drive)
+            for key, value in model.UEFI_METADATA.items():
+                self.assertEqual(value, image.metadata[key])
+        for provider in self.inv.providers:
+            self.assertGreaterEqual(provider.boot_timeout, 600)
+            self.assertGreaterEqual(provider.launch_timeout, 800)
+        self.assertEqual({0}, {label.min_ready for label in self.inv.labels})
+
+
+class TestInventoryFile(base.TestCase):
+
+    def load(self, text):
+        return load_inventory(self.write(self.tempdir(), 'inv.yaml', text))
+
+    def error(self, text):
+        return self.assertRaises(InputError, self.load, text)
+
+    def test_minimal_gets_defaults(self):
+        inv = self.load(MINIMAL)
+        provider = inv.providers[0]
+        self.assertEqual(600, provider.boot_timeout)
+        self.assertEqual(800, provider.launch_timeout)
+        self.assertEqual(('cloud-a',), inv.labels[0].providers)
+        self.assertEqual(0, inv.labels[0].min_ready)
+        self.assertEqual('uefi',
+                         inv.diskimages['ubuntu-bionic-arm64']
+                         .metadata['hw_firmware_type'])
+
+    def test_amd64_image_gets_no_uefi(self):
+        inv = self.load(MINIMAL.replace('release: bionic',
+                                        'release: bionic\n    arch: amd64'))
+        image = inv.diskimages['ubuntu-bionic-arm64']
+        self.assertNotIn('hw_firmware_type', image.metadata)
+        self.assertNotIn('block-device-efi', image.elements)
+
+    def test_unknown_key_names_line_and_path(self):
+        e = self.error(MINIMAL.replace('    flavor: big',
+                                       '    flavor: big\n    min-redy: 1'))
+        self.assertEqual(21, e.line)
+        self.assertEqual('labels[0].min-redy', e.key)
+        self.assertIn('unknown key', str(e))
+        self.assertTrue(str(e).startswith(e.path + ':21: labels[0]'))
+
+    def test_unknown_flavor_reference(self):
+        e = self.error(MINIMAL.replace('    flavor: big', '    flavor: huge'))
+        self.assertEqual('labels[0].flavor', e.key)
+        self.assertEqual(20, e.line)
+        self.assertIn("'huge'", e.message)
+
+    def test_unknown_provider_reference(self):
+        e = self.error(MINIMAL + '    providers: [cloud-b]\n')
+        self.assertEqual('labels[0].providers[0]', e.key)
+
+    def test_duplicate_name(self):
+        label = MINIMAL[MINIMAL.index('  - name: ubuntu-bi',
+                                      MINIMAL.index('labels')):]
+        e = self.error(MINIMAL + label)
+        self.assertEqual('labels[1].name', e.key)
+        self.assertIn('duplicate name', e.message)
+
+    def test_duplicate_yaml_key(self):
+        e = self.error(MINIMAL.replace('      instances: 10',
+                                       '      instances: 10\n'
+                                       '      instances: 20'))
+        self.assertEqual('instances', e.key)
+        self.assertEqual(17, e.line)
+
+    def test_wrong_type(self):
+        e = self.error(MINIMAL.replace('vcpus: 8', 'vcpus: eight'))
+        self.assertEqual('flavors[0].vcpus', e.key)
+        self.assertEqual(3, e.line)
+
+    def test_uefi_override_refused_on_arm64(self):
+        e = self.error(MINIMAL.replace(
+            'release: bionic',
+            'release: bionic\n    metadata:\n      hw_firmware_type: bios'))
+        self.assertEqual('diskimages[0].metadata.hw_firmware_type', e.key)
+
+    def test_nothing_bounds_servers(self):
+        e = self.error(MINIMAL.replace('    quota:\n      instances: 10',
+                                       '    quota: {}'))
+        self.assertEqual('providers[0].quota', e.key)
+
+    def test_window_above_quota(self):
+        e = self.error(MINIMAL + 'capacity:\n  windows:\n'
+                       '    - name: peak\n      start: "09:00"\n'
+                       '      end: "17:00"\n'
+                       '      max-servers: {cloud-a: 11}\n')
+        self.assertEqual('capacity.windows[0].max-servers.cloud-a', e.key)
+        self.assertIn('above what the quota allows (10', e.message)
+
+    def test_window_kinds_exclusive(self):
+        e = self.error(MINIMAL + 'capacity:\n  windows:\n'
+                       '    - name: odd\n      start: "09:00"\n'
+                       '      from: "2026-01-01T00:00Z"\n')
+        self.assertEqual('capacity.windows[0]', e.key)
+
+    def test_not_a_mapping(self):
+        e = self.error('- just\n- a list\n')
+        self.assertEqual(1, e.line)
+
+    def test_missing_file(self):
+        e = self.assertRaises(InputError, load_inventory,
+                              os.path.join(self.tempdir(), 'nope.yaml'))
+        self.assertIn('cannot read', str(e))
+
+
+class TestWindows(base.TestCase):
+
+    def test_weekly_window_wraps_midnight(self):
+        import datetime as dt
+        w = model.Window('night', frozenset({4}), dt.time(22), dt.time(6),
+                         None, None, {}, {})
+        utc = dt.timezone.utc
+        self.assertTrue(w.matches(dt.datetime(2026, 11, 27, 23, tzinfo=utc)))
+        # Saturday 03:00 belongs to Friday night.
+        self.assertTrue(w.matches(dt.datetime(2026, 11, 28, 3, tzinfo=utc)))
+        self.assertFalse(w.matches(dt.datetime(2026, 11, 28, 7, tzinfo=utc)))
+        self.assertFalse(w.matches(dt.datetime(2026, 11, 26, 23, tzinfo=utc)))
