@@ -1,0 +1,132 @@
+"""Rendered Nodepool config, judged by Nodepool 11's validator and loader."""
+
+import datetime
+import glob
+import logging
+import os
+
+import fixtures
+import yaml
+from nodepool.cmd.config_validator import ConfigValidator
+import nodepool.config
+
+from nodepool_aarch64 import model
+from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.render import render_all
+from nodepool_aarch64.render.nodepool import launcher_config
+from nodepool_aarch64.render.write import write_files
+from tests import base
+
+UTC = datetime.timezone.utc
+# Every hour of one week, plus the shipped one-off maintenance window.
+INSTANTS = [datetime.datetime(2026, 11, 30, tzinfo=UTC)
+            + datetime.timedelta(hours=h) for h in range(7 * 24)] + [
+    datetime.datetime(2026, 12, 5, 4, tzinfo=UTC)]
+
+
+class TestRenderedNodepool(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.inv = load_inventory()
+        self.out = self.tempdir()
+        write_files(self.out, render_all(self.inv))
+        clouds = base.write_clouds_yaml(self.tempdir(), self.inv)
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', clouds))
+        self.files = sorted(glob.glob(os.path.join(self.out, 'nodepool',
+                                                   '*.yaml')))
+
+    def load(self, path):
+        with open(path) as f:
+            return yaml.safe_load(f)
+
+    def test_one_file_per_launcher_and_builder(self):
+        names = {os.path.basename(f) for f in self.files}
+        self.assertEqual({'nl03.opendev.org.yaml', 'nb03.opendev.org.yaml'},
+                         names)
+
+    def test_nodepool_validator_accepts_every_file(self):
+        logger = self.useFixture(fixtures.FakeLogger(level=logging.ERROR))
+        for path in self.files:
+            self.assertEqual(0, ConfigValidator(path).validate(),
+                             f'{path}: {logger.output}')
+
+    def test_nodepool_loader_builds_typed_config(self):
+        launcher = nodepool.config.loadConfig(
+            os.path.join(self.out, 'nodepool', 'nl03.opendev.org.yaml'))
+        self.assertEqual({p.name for p in self.inv.providers},
+                         set(launcher.providers))
+        cn1 = launcher.providers['linaro-cn1']
+        self.assertEqual(600, cn1.boot_timeout)
+        self.assertEqual(800, cn1.launch_timeout)
+        self.assertEqual({'executor-zone': 'linaro-cn1'},
+                         cn1.pools['main'].node_attributes)
+        for image in cn1.diskimages.values():
+            self.assertTrue(image.config_drive)
+            self.assertEqual(dict(model.UEFI_METADATA), image.meta)
+        builder = nodepool.config.loadConfig(
+            os.path.join(self.out, 'nodepool', 'nb03.opendev.org.yaml'))
+        for image in builder.diskimages.values():
+            self.assertIn('block-device-efi', image.elements)
+            self.assertEqual('arm64', image.env_vars['ARCH'])
+
+    def test_served_labels_equal_nodeset_labels(self):
+        served = set()
+        for path in self.files:
+            for provider in self.load(path).get('providers', []):
+                for pool in provider.get('pools', []):
+                    served |= {label['name'] for label in pool['labels']}
+        nodesets = self.load(os.path.join(self.out, 'zuul.d',
+                                          'nodesets.yaml'))
+        wanted = {node['label'] for item in nodesets
+                  for node in item['nodeset']['nodes']}
+        self.assertEqual(wanted, served)
+        self.assertEqual({label.name for label in self.inv.labels}, served)
+
+    def test_every_arm64_diskimage_carries_uefi_metadata(self):
+        arm64 = {d.name for d in self.inv.diskimages.values() if d.is_arm64}
+        self.assertTrue(arm64)
+        for path in self.files:
+            for provider in self.load(path)['providers']:
+                for image in provider['diskimages']:
+                    if image['name'] in arm64:
+                        for key, value in model.UEFI_METADATA.items():
+                            self.assertEqual(value, image['meta'][key])
+                        self.assertIs(True, image['config-drive'])
+
+    def test_max_servers_within_quota_at_every_hour(self):
+        for at in INSTANTS:
+            config = launcher_config(self.inv, 'nl03.opendev.org', at=at)
+            for provider in config['providers']:
+                p = self.inv.provider(provider['name'])
+                flavors = self.inv.flavors_for(p)
+                q, r = p.quota, p.reserved
+                servers = provider['pools'][0]['max-servers']
+                if q.instances is not None:
+                    self.assertLessEqual(servers, q.instances
+                                         - (r.instances or 0))
+                if q.floating_ips is not None:
+                    self.assertLessEqual(servers, q.floating_ips
+                                         - (r.floating_ips or 0))
+                if q.addresses is not None:
+                    self.assertLessEqual(servers, q.addresses
+                                         - (r.addresses or 0))
+                self.assertLessEqual(
+                    servers * max(f.vcpus for f in flavors),
+                    q.cores - (r.cores or 0))
+                self.assertLessEqual(
+                    servers * max(f.ram for f in flavors),
+                    q.ram - (r.ram or 0))
+
+    def test_windows_change_the_rendered_capacity(self):
+        def servers(at):
+            config = launcher_config(self.inv, 'nl03.opendev.org', at=at)
+            return {p['name']: p['pools'][0]['max-servers']
+                    for p in config['providers']}
+        quiet = servers(datetime.datetime(2026, 11, 29, 3, tzinfo=UTC))
+        peak = servers(datetime.datetime(2026, 12, 1, 14, tzinfo=UTC))
+        maintenance = servers(datetime.datetime(2026, 12, 5, 4, tzinfo=UTC))
+        self.assertGreater(peak['linaro-us'], quiet['linaro-us'])
+        self.assertEqual(0, maintenance['linaro-cn1'])
+        self.assertEqual(quiet['linaro-london'], peak['linaro-london'])
