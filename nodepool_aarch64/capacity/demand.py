@@ -246,6 +246,31 @@ def hourly_shape():
     return [v / mean for v in shape]
 
 
+# Kolla image builds on the large labels hold a node for about 3 hours;
+# unit and functional jobs on the other labels about an hour.
+LARGE_SHARE = 0.25
+LARGE_HOLD = 3 * 3600.0
+NORMAL_HOLD = 3600.0
+
+
+def label_mix(inv):
+    """Label -> (share, mean hold) for an inventory's labels.
+
+    Labels on the largest flavor are taken to be the long Kolla builds.
+    """
+    biggest = max(inv.flavors[label.flavor].ram for label in inv.labels)
+    large = [label.name for label in inv.labels
+             if inv.flavors[label.flavor].ram == biggest]
+    normal = [label.name for label in inv.labels if label.name not in large]
+    if not normal or not large:
+        return {label.name: (1.0, NORMAL_HOLD) for label in inv.labels}
+    mix = {name: ((1 - LARGE_SHARE) / len(normal), NORMAL_HOLD)
+           for name in normal}
+    mix.update({name: (LARGE_SHARE / len(large), LARGE_HOLD)
+                for name in large})
+    return mix
+
+
 def synthetic(requests_per_week, labels, weeks=1, mix=None,
               mean_hold=3600.0, hold_sd=0.6, seed=0,
               origin=datetime.datetime(2026, 1, 5, tzinfo=UTC)):
