@@ -1,0 +1,117 @@
+"""What architecture a label, diskimage, cloud-image or flavor is for.
+
+Config files rarely say so directly, so the evidence is collected from
+every place it shows: the naming convention (``-arm64``), the
+diskimage-builder ``ARCH`` variable, and Glance's ``architecture`` image
+property.  Unknown is an answer: rules compare only what is known.
+"""
+
+import re
+
+ARM64 = 'arm64'
+X86_64 = 'x86_64'
+
+_NAME_PATTERNS = (
+    (re.compile(r'(?<![a-z0-9])(arm64|aarch64)(?![a-z0-9])'), ARM64),
+    (re.compile(r'(?<![a-z0-9])(amd64|x86[_-]64)(?![a-z0-9])'), X86_64),
+)
+_VALUES = {'arm64': ARM64, 'aarch64': ARM64,
+           'amd64': X86_64, 'x86_64': X86_64, 'x86-64': X86_64}
+_ARCH_VARS = ('ARCH', 'DIB_ARCH')
+_ARCH_PROPERTIES = ('architecture', 'hw_architecture')
+
+
+def of_name(name):
+    if not isinstance(name, str):
+        return None
+    lowered = name.lower()
+    for pattern, arch in _NAME_PATTERNS:
+        if pattern.search(lowered):
+            return arch
+    return None
+
+
+def of_value(value):
+    return _VALUES.get(str(value).lower()) if value is not None else None
+
+
+def resolved(nodepool_file, name, seen=None):
+    """A top-level diskimage with its parents' settings merged in, as
+    Nodepool does: (env-vars, metadata, elements)."""
+    seen = seen or set()
+    entry = nodepool_file.diskimage(name)
+    if entry is None or name in seen:
+        return {}, {}, []
+    seen.add(name)
+    env, meta, elements = {}, {}, []
+    parent = entry.get('parent')
+    if isinstance(parent, str):
+        env, meta, elements = resolved(nodepool_file, parent, seen)
+    if isinstance(entry.get('env-vars'), dict):
+        env = {**env, **entry['env-vars']}
+    if isinstance(entry.get('metadata'), dict):
+        meta = {**meta, **entry['metadata']}
+    if isinstance(entry.get('elements'), list):
+        elements = elements + list(entry['elements'])
+    return env, meta, elements
+
+
+def image_evidence(configset, name, provider_entry=None):
+    """[(arch, why)] for a diskimage, from every file that defines it."""
+    evidence = []
+    arch = of_name(name)
+    if arch:
+        evidence.append((arch, f'diskimage name {name}'))
+    for f in configset.nodepool:
+        env, meta, _ = resolved(f, name)
+        for var in _ARCH_VARS:
+            arch = of_value(env.get(var))
+            if arch:
+                evidence.append((arch, f'{var}={env[var]} in {f.name}'))
+        for prop in _ARCH_PROPERTIES:
+            arch = of_value(meta.get(prop))
+            if arch:
+                evidence.append((arch, f'metadata {prop}={meta[prop]}'))
+    if provider_entry is not None and \
+            isinstance(provider_entry.get('meta'), dict):
+        for prop in _ARCH_PROPERTIES:
+            arch = of_value(provider_entry['meta'].get(prop))
+            if arch:
+                evidence.append((arch, f'meta {prop}'))
+    return evidence
+
+
+def image_arch(configset, name, provider_entry=None):
+    arches = {a for a, _ in image_evidence(configset, name, provider_entry)}
+    return arches.pop() if len(arches) == 1 else None
+
+
+def label_arch(configset, label):
+    """The architecture a pool label evidently boots, or None."""
+    evidence = label_evidence(configset, label)
+    arches = {a for a, _ in evidence}
+    return arches.pop() if len(arches) == 1 else None
+
+
+def label_evidence(configset, label):
+    evidence = []
+    arch = of_name(label.name)
+    if arch:
+        evidence.append((arch, f'label name {label.name}'))
+    if isinstance(label.diskimage, str):
+        evidence += image_evidence(
+            configset, label.diskimage,
+            label.provider.diskimages.get(label.diskimage))
+    if isinstance(label.cloud_image, str):
+        arch = of_name(label.cloud_image)
+        if arch:
+            evidence.append((arch, f'cloud-image {label.cloud_image}'))
+        entry = label.provider.cloud_images.get(label.cloud_image) or {}
+        for key in ('image-name', 'image-id'):
+            arch = of_name(entry.get(key))
+            if arch:
+                evidence.append((arch, f'{key} {entry[key]}'))
+    arch = of_name(label.flavor_name)
+    if arch:
+        evidence.append((arch, f'flavor-name {label.flavor_name}'))
+    return evidence

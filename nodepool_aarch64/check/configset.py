@@ -1,0 +1,402 @@
+"""Read Nodepool and Zuul files into one graph that rules can walk.
+
+Files are told apart by content, not by name: a Nodepool config is one
+mapping with Nodepool's top-level keys, a Zuul config is one list of
+single-key stanzas.  Every graph node keeps the YAML mapping it came from,
+so a rule can point at the file, line and column of what it reports.
+Anchors and aliases need no special care: an aliased mapping is the same
+object wherever it is used, and its position is where it was written.
+"""
+
+import os
+import re
+
+from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.check import findings
+from nodepool_aarch64.errors import InputError
+
+NODEPOOL_KEYS = frozenset(('providers', 'labels', 'diskimages',
+                           'zookeeper-servers'))
+# Top-level diskimage keys that only make sense where the image is built.
+BUILD_KEYS = frozenset(('elements', 'dib-cmd', 'parent', 'env-vars'))
+ZUUL_STANZAS = frozenset((
+    'job', 'nodeset', 'project', 'project-template', 'pipeline', 'secret',
+    'semaphore', 'queue', 'pragma', 'tenant', 'image', 'flavor', 'label',
+    'section', 'provider'))
+
+# Nodepool's OpenStack driver defaults (nodepool/driver/openstack/config.py).
+DEFAULT_BOOT_TIMEOUT = 60
+DEFAULT_LAUNCH_TIMEOUT = 3600
+DEFAULT_LAUNCH_RETRIES = 3
+
+
+def _items(value):
+    """The mapping items of a list; anything else (schema errors) is
+    Nodepool's validator's to report, not the graph's to crash on."""
+    if not isinstance(value, list):
+        return []
+    return [x for x in value if isinstance(x, dict)]
+
+
+def _name(value):
+    name = value.get('name') if isinstance(value, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _int(value, default=None):
+    return value if isinstance(value, int) and \
+        not isinstance(value, bool) else default
+
+
+class Source:
+    """One YAML file and the means to turn its nodes into positions."""
+
+    kind = None
+
+    def __init__(self, path, text, data, duplicates):
+        self.path = path
+        self.lines = text.splitlines()
+        self.data = data
+        self.duplicates = duplicates
+
+    def position(self, node, key=None):
+        """(line, column) of a mapping, or of one of its keys."""
+        line = None
+        if key is not None and isinstance(node, yamlutil.Mapping):
+            line = node.line_of(key)
+        if line is None:
+            line = getattr(node, 'line', None) or 1
+        return line, self.column(line, key)
+
+    def column(self, line, key=None):
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ''
+        if key is not None:
+            match = re.search(r'(?<![\w-])["\']?%s["\']?\s*:'
+                              % re.escape(str(key)), text)
+            if match:
+                return match.start() + 1
+        match = re.match(r'[\s-]*', text)
+        return (match.end() if match else 0) + 1
+
+    def finding(self, node, code, severity, message, key=None):
+        line, col = self.position(node, key)
+        return findings.Finding(self.path, line, col, code, severity,
+                                message)
+
+    def finding_at(self, line, key, code, severity, message):
+        return findings.Finding(self.path, line, self.column(line, key),
+                                code, severity, message)
+
+
+class PoolLabel:
+    def __init__(self, pool, data):
+        self.pool = pool
+        self.data = data
+        self.name = _name(data)
+        self.diskimage = data.get('diskimage')
+        self.cloud_image = data.get('cloud-image')
+        self.flavor_name = data.get('flavor-name')
+        self.min_ram = _int(data.get('min-ram'))
+
+    @property
+    def provider(self):
+        return self.pool.provider
+
+    @property
+    def source(self):
+        return self.pool.provider.source
+
+    def where(self):
+        return (f'provider {self.provider.name} pool {self.pool.name} '
+                f'label {self.name}')
+
+
+class Pool:
+    def __init__(self, provider, data):
+        self.provider = provider
+        self.data = data
+        self.name = _name(data)
+        self.max_servers = _int(data.get('max-servers'))
+        self.labels = [PoolLabel(self, x) for x in _items(data.get('labels'))
+                       if _name(x)]
+
+    @property
+    def enabled(self):
+        """max-servers: 0 is how sites switch a pool off; Nodepool then
+        declines every request it gets."""
+        return self.max_servers != 0
+
+
+class Provider:
+    def __init__(self, source, data):
+        self.source = source
+        self.data = data
+        self.name = _name(data)
+        driver = data.get('driver', 'openstack')
+        if (self.name or '').startswith('fake'):
+            driver = 'fake'  # Nodepool switches these to its fake driver
+        self.driver = driver
+        self.cloud = data.get('cloud')
+        self.region = data.get('region-name')
+        self.diskimage_list = [x for x in _items(data.get('diskimages'))
+                               if _name(x)]
+        self.diskimages = {_name(x): x for x in self.diskimage_list}
+        self.cloud_images = {_name(x): x
+                             for x in _items(data.get('cloud-images'))
+                             if _name(x)}
+        self.pools = [Pool(self, x) for x in _items(data.get('pools'))]
+        self.boot_timeout = _int(data.get('boot-timeout'),
+                                 DEFAULT_BOOT_TIMEOUT)
+        self.launch_timeout = _int(data.get('launch-timeout'),
+                                   DEFAULT_LAUNCH_TIMEOUT)
+        self.launch_retries = _int(data.get('launch-retries'),
+                                   DEFAULT_LAUNCH_RETRIES)
+
+    @property
+    def is_openstack(self):
+        return self.driver in ('openstack', 'fake')
+
+    @property
+    def pool_labels(self):
+        return [label for pool in self.pools for label in pool.labels]
+
+
+class NodepoolFile(Source):
+    kind = 'nodepool'
+
+    def __init__(self, path, text, data, duplicates):
+        super().__init__(path, text, data, duplicates)
+        self.name = os.path.basename(path)
+        for suffix in ('.yaml', '.yml'):
+            if self.name.endswith(suffix):
+                self.name = self.name[:-len(suffix)]
+        self.labels = [x for x in _items(data.get('labels')) if _name(x)]
+        self.diskimages = [x for x in _items(data.get('diskimages'))
+                           if _name(x)]
+        self.providers = [Provider(self, x)
+                          for x in _items(data.get('providers'))
+                          if _name(x)]
+
+    @property
+    def label_names(self):
+        return {_name(x) for x in self.labels}
+
+    @property
+    def diskimage_names(self):
+        return {_name(x) for x in self.diskimages}
+
+    def diskimage(self, name):
+        return next((x for x in self.diskimages if _name(x) == name), None)
+
+    @property
+    def is_launcher(self):
+        """A launcher is what has pools: that is what nodepool-launcher
+        reads; a builder only reads diskimages and providers."""
+        return any(p.pools for p in self.providers)
+
+    @property
+    def is_builder(self):
+        return any(BUILD_KEYS & set(d) for d in self.diskimages)
+
+    @property
+    def served_labels(self):
+        return {label.name for p in self.providers for pool in p.pools
+                if pool.enabled for label in pool.labels}
+
+
+class NodeRef:
+    """A node a Zuul nodeset asks for: the label a launcher must serve."""
+
+    def __init__(self, source, data, label, owner):
+        self.source = source
+        self.data = data
+        self.label = label
+        self.owner = owner  # e.g. "nodeset ubuntu-bionic-arm64"
+
+
+class ZuulFile(Source):
+    kind = 'zuul'
+
+    def __init__(self, path, text, data, duplicates):
+        super().__init__(path, text, data, duplicates)
+        self.stanzas = []
+        for item in data:
+            (stanza, body), = item.items()
+            self.stanzas.append((stanza, body, item))
+
+    def bodies(self, stanza):
+        return [body for kind, body, _ in self.stanzas
+                if kind == stanza and isinstance(body, dict)]
+
+    def node_refs(self):
+        refs = []
+        for body in self.bodies('nodeset'):
+            refs += self._nodeset_refs(body, f'nodeset {_name(body)}')
+        for body in self.bodies('job'):
+            refs += self._job_refs(body, f'job {_name(body)}')
+        for stanza in ('project', 'project-template'):
+            for body in self.bodies(stanza):
+                refs += self._project_refs(body, stanza)
+        return refs
+
+    def _nodeset_refs(self, nodeset, owner):
+        refs = []
+        if not isinstance(nodeset, dict):
+            return refs  # a nodeset name: resolved where it is defined
+        nodes = nodeset.get('nodes', [])
+        if isinstance(nodes, dict):
+            nodes = [nodes]
+        for node in _items(nodes):
+            labels = node.get('label')
+            for label in labels if isinstance(labels, list) else [labels]:
+                if isinstance(label, str):
+                    refs.append(NodeRef(self, node, label, owner))
+        for alternative in nodeset.get('alternatives') or []:
+            refs += self._nodeset_refs(alternative, owner)
+        return refs
+
+    def _job_refs(self, job, owner):
+        return self._nodeset_refs(job.get('nodeset'), owner)
+
+    def _project_refs(self, project, stanza):
+        refs = []
+        name = _name(project) or stanza
+        for pipeline, config in project.items():
+            if not isinstance(config, dict):
+                continue
+            for job in config.get('jobs') or []:
+                if isinstance(job, dict) and len(job) == 1:
+                    (job_name, body), = job.items()
+                    if isinstance(body, dict):
+                        refs += self._job_refs(
+                            body, f'{stanza} {name} {pipeline} job '
+                                  f'{job_name}')
+        return refs
+
+    def launcher_labels(self):
+        """Labels zuul-launcher serves: label stanzas a provider or a
+        section lists."""
+        listed = set()
+        for stanza in ('provider', 'section'):
+            for body in self.bodies(stanza):
+                for label in body.get('labels') or []:
+                    name = label if isinstance(label, str) else _name(label)
+                    if name:
+                        listed.add(name)
+        return listed
+
+
+class ConfigSet:
+    def __init__(self):
+        self.nodepool = []
+        self.zuul = []
+        self.notes = []
+
+    @property
+    def sources(self):
+        return self.nodepool + self.zuul
+
+    @property
+    def launchers(self):
+        return [f for f in self.nodepool if f.is_launcher]
+
+    @property
+    def builders(self):
+        return [f for f in self.nodepool if f.is_builder]
+
+    @property
+    def providers(self):
+        return [p for f in self.nodepool for p in f.providers]
+
+    @property
+    def pool_labels(self):
+        return [label for p in self.providers for label in p.pool_labels]
+
+    def node_refs(self):
+        return [ref for f in self.zuul for ref in f.node_refs()]
+
+    def served_labels(self):
+        served = set()
+        for f in self.launchers:
+            served |= f.served_labels
+        zuul_served = set()
+        for f in self.zuul:
+            zuul_served |= f.launcher_labels()
+        return served | zuul_served
+
+    @property
+    def has_servers(self):
+        """Whether the set holds anything that serves labels at all."""
+        return bool(self.launchers) or any(
+            f.bodies('provider') for f in self.zuul)
+
+
+def classify(data):
+    """'nodepool', 'zuul' or None for a loaded document."""
+    if isinstance(data, dict) and NODEPOOL_KEYS & set(data):
+        return 'nodepool'
+    if isinstance(data, list) and data and all(
+            isinstance(x, dict) and len(x) == 1 and
+            next(iter(x)) in ZUUL_STANZAS for x in data):
+        return 'zuul'
+    return None
+
+
+def _walk(directory):
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in ('.git', '.tox'))
+        for name in sorted(files):
+            if name.endswith('.yaml') or name.endswith('.yml'):
+                yield os.path.join(root, name)
+
+
+def load(paths):
+    """Read PATHs (files or directories) into a ConfigSet.
+
+    A file named on the command line must be a Nodepool or Zuul config;
+    files found by walking a directory that are neither (a clouds.yaml,
+    a playbook) are skipped with a note.  Unreadable or hostile YAML is
+    unusable input wherever it was found.
+    """
+    configset = ConfigSet()
+    seen = set()
+    for path in paths:
+        if os.path.isdir(path):
+            candidates = [(p, False) for p in _walk(path)]
+        elif os.path.exists(path):
+            candidates = [(path, True)]
+        else:
+            raise InputError(path, None, '', 'no such file or directory')
+        for candidate, explicit in candidates:
+            real = os.path.realpath(candidate)
+            if real in seen:
+                continue
+            seen.add(real)
+            _load_file(configset, candidate, explicit)
+    if not configset.sources:
+        raise InputError(' '.join(paths), None, '',
+                         'no Nodepool or Zuul config files found')
+    return configset
+
+
+def _load_file(configset, path, explicit):
+    text = yamlutil.read_text(path)
+    documents, duplicates = yamlutil.load_documents(path, text)
+    if not documents:
+        configset.notes.append(f'{path}: empty, skipped')
+        return
+    kind = classify(documents[0]) if len(documents) == 1 else None
+    if kind == 'nodepool':
+        configset.nodepool.append(
+            NodepoolFile(path, text, documents[0], duplicates))
+    elif kind == 'zuul':
+        configset.zuul.append(ZuulFile(path, text, documents[0], duplicates))
+    elif explicit:
+        line = getattr(documents[0], 'line', None) or 1
+        raise InputError(path, line, '',
+                         'expected a Nodepool config (a mapping with '
+                         'providers, labels or diskimages) or a Zuul '
+                         'config (a list of single-key stanzas)')
+    else:
+        configset.notes.append(
+            f'{path}: neither Nodepool nor Zuul config, skipped')

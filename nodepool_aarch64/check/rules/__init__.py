@@ -1,0 +1,61 @@
+"""The rule registry: one small function per stable finding code.
+
+A rule is ``func(configset, context)`` yielding Findings; ``context``
+carries the cloud facts (None without ``--inventory``) and options.
+Rules that need facts are skipped, and say so, when there are none.
+Codes are stable: a code is never reused for a different check.
+"""
+
+import dataclasses
+
+from nodepool_aarch64.check import findings
+from nodepool_aarch64.check import validate
+
+ERROR = findings.ERROR
+WARNING = findings.WARNING
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    doc: str
+    func: object = None
+    needs_facts: bool = False
+
+
+RULES = {}
+
+
+def rule(code, severity, doc, needs_facts=False):
+    def register(func):
+        if code in RULES:
+            raise RuntimeError(f'rule code {code} registered twice')
+        RULES[code] = Rule(code, severity, doc, func, needs_facts)
+        return func
+    return register
+
+
+@dataclasses.dataclass
+class Context:
+    facts: object = None
+    # Seconds a job will wait for a node before its submitter gives up:
+    # a launch that fails only after longer than this looks like a hang.
+    patience: int = 3600
+
+
+def all_codes():
+    """(code, severity, doc) of every finding code, validator included."""
+    codes = [(validate.CODE, ERROR, validate.DOC)]
+    codes += [(r.code, r.severity, r.doc) for r in RULES.values()]
+    return sorted(codes)
+
+
+# Importing the modules registers their rules.
+from nodepool_aarch64.check.rules import arch  # noqa: E402,F401
+from nodepool_aarch64.check.rules import capacity  # noqa: E402,F401
+from nodepool_aarch64.check.rules import duplicates  # noqa: E402,F401
+from nodepool_aarch64.check.rules import flavors  # noqa: E402,F401
+from nodepool_aarch64.check.rules import readiness  # noqa: E402,F401
+from nodepool_aarch64.check.rules import references  # noqa: E402,F401
+from nodepool_aarch64.check.rules import timeouts  # noqa: E402,F401

@@ -1,0 +1,55 @@
+"""max-servers against what the cloud really allows.
+
+Nodepool counts servers, the cloud counts instances, cores, RAM and
+addresses; max-servers above any of them makes launches fail at peak
+instead of queueing.  The arithmetic is the project's one sizing
+function, fed with the flavors the pools actually use.
+"""
+
+import collections
+
+from nodepool_aarch64 import sizing
+from nodepool_aarch64.check.rules import ERROR, rule
+
+
+@rule('NPA060', ERROR, "max-servers above the cloud's quota (instances, "
+      "cores, RAM, floating IPs or subnet addresses; needs --inventory)",
+      needs_facts=True)
+def max_servers_above_quota(configset, context):
+    if context.facts is None:
+        return
+    groups = collections.defaultdict(list)
+    for f in configset.launchers:
+        for p in f.providers:
+            if p.is_openstack and p.pools:
+                facts = context.facts.provider(p.name, p.cloud, p.region)
+                if facts is not None:
+                    groups[facts.name].append((p, facts))
+    for entries in groups.values():
+        pools = [(p, pool) for p, _ in entries for pool in p.pools
+                 if pool.max_servers is not None]
+        if not pools:
+            continue
+        facts = entries[0][1]
+        flavors = {label.flavor_name: facts.flavors[label.flavor_name]
+                   for p, _ in entries for label in p.pool_labels
+                   if label.flavor_name in facts.flavors}
+        try:
+            size = sizing.allowed_servers(facts.quota, flavors.values(),
+                                          facts.reserved)
+        except ValueError:
+            continue  # the inventory bounds nothing: no quota to exceed
+        total = sum(pool.max_servers for _, pool in pools)
+        if total <= size.max_servers:
+            continue
+        limits = ', '.join(f'{k} {v}' for k, v in sorted(size.limits.items()))
+        p, pool = pools[-1]
+        shared = '' if len(pools) == 1 else \
+            f' ({len(pools)} pools together: {total})'
+        yield p.source.finding(
+            pool.data, 'NPA060', ERROR,
+            f'provider {p.name} pool {pool.name} max-servers '
+            f'{pool.max_servers}{shared} is above the {size.max_servers} '
+            f'servers the quota of {facts.cloud} {facts.region} allows '
+            f'(bound by {size.binding}; servers per resource: {limits})',
+            key='max-servers')

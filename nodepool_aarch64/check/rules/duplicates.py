@@ -1,0 +1,93 @@
+"""Things said twice: YAML keys, names in one list, providers."""
+
+from nodepool_aarch64.check.rules import ERROR, WARNING, rule
+
+# Zuul objects whose names must be unique in a tenant (jobs are not:
+# a second job stanza with the same name is a variant).
+_UNIQUE_ZUUL = ('nodeset', 'secret', 'semaphore', 'pipeline', 'image',
+                'flavor', 'label', 'section', 'provider', 'queue')
+
+
+@rule('NPA002', ERROR, 'a mapping repeats a key; YAML silently keeps '
+      'only the last value')
+def duplicate_keys(configset, context):
+    for source in configset.sources:
+        for dup in source.duplicates:
+            yield source.finding_at(
+                dup.line, dup.key, 'NPA002', ERROR,
+                f'key {dup.key!r} repeated (first at line '
+                f'{dup.first_line}); YAML keeps only this one and drops '
+                f'everything under the first')
+
+
+def _repeats(items):
+    """(item, first item) for each entry whose name was seen before."""
+    seen = {}
+    for item in items:
+        name = item.get('name')
+        if name in seen:
+            yield item, seen[name]
+        else:
+            seen[name] = item
+
+
+@rule('NPA003', ERROR, 'a name is defined twice (label, diskimage, '
+      'provider, pool, pool label, nodeset, ...)')
+def duplicate_names(configset, context):
+    for f in configset.nodepool:
+        lists = [('label', f.labels), ('diskimage', f.diskimages),
+                 ('provider', [p.data for p in f.providers])]
+        for p in f.providers:
+            lists += [(f'pool of provider {p.name}',
+                       [pool.data for pool in p.pools]),
+                      (f'diskimage of provider {p.name}', p.diskimage_list),
+                      (f'cloud-image of provider {p.name}',
+                       list(_cloud_image_items(p)))]
+            for pool in p.pools:
+                lists.append((f'label of pool {pool.name} in provider '
+                              f'{p.name}', [x.data for x in pool.labels]))
+        for what, items in lists:
+            for item, first in _repeats(items):
+                yield f.finding(item, 'NPA003', ERROR,
+                                f'{what} {item.get("name")!r} defined '
+                                f'twice (first at line {first.line})',
+                                key='name')
+    for stanza in _UNIQUE_ZUUL:
+        seen = {}
+        for f in configset.zuul:
+            for body in f.bodies(stanza):
+                name = body.get('name')
+                if not isinstance(name, str):
+                    continue
+                if name in seen:
+                    first_file, first = seen[name]
+                    yield f.finding(body, 'NPA003', ERROR,
+                                    f'{stanza} {name!r} defined twice '
+                                    f'(first at {first_file.path}:'
+                                    f'{first.line})', key='name')
+                else:
+                    seen[name] = (f, body)
+
+
+def _cloud_image_items(provider):
+    items = provider.data.get('cloud-images')
+    return [x for x in items or [] if isinstance(x, dict)] \
+        if isinstance(items, list) else []
+
+
+@rule('NPA004', WARNING, 'the same provider has pools in more than one '
+      'launcher; each launcher applies its own max-servers to one cloud')
+def provider_in_two_launchers(configset, context):
+    first = {}
+    for f in configset.launchers:
+        for p in f.providers:
+            if not p.pools:
+                continue
+            if p.name in first and first[p.name].source is not f:
+                other = first[p.name]
+                yield f.finding(p.data, 'NPA004', WARNING,
+                                f'provider {p.name} also has pools in '
+                                f'{other.source.path}:{other.data.line}; '
+                                f'both launchers will fill the same quota',
+                                key='name')
+            first.setdefault(p.name, p)

@@ -1,0 +1,154 @@
+"""Flavors: the right size, from the right cloud, picked the way meant.
+
+Flavor names are per cloud, so a flavor-name copied from another cloud's
+block fails to boot.  With ``min-ram``, Nodepool stops matching
+flavor-name exactly: it takes the smallest flavor with enough RAM whose
+name merely *contains* flavor-name, so ``opendev`` can pick
+``opendev-16C-16GB``.
+"""
+
+import collections
+
+from nodepool_aarch64.check.rules import ERROR, WARNING, rule
+
+# Two flavors for one label differ "materially" when a job sized on one
+# would not fit, or would waste half, of the other.
+RAM_TOLERANCE = 0.25
+
+
+def _by_cloud(configset):
+    """cloud -> [pool label] over every launcher of the set."""
+    clouds = collections.defaultdict(list)
+    for f in configset.launchers:
+        for p in f.providers:
+            if p.is_openstack and isinstance(p.cloud, str):
+                clouds[p.cloud] += p.pool_labels
+    return clouds
+
+
+def _flavor_labels(labels):
+    return [x for x in labels if isinstance(x.flavor_name, str)]
+
+
+@rule('NPA050', WARNING, 'min-ram together with a flavor-name that is '
+      'part of another flavor name of the same cloud: Nodepool may pick '
+      'the other flavor')
+def min_ram_with_flavor_name(configset, context):
+    clouds = _by_cloud(configset)
+    for cloud, labels in clouds.items():
+        names = {x.flavor_name for x in _flavor_labels(labels)}
+        facts = _cloud_facts(context, labels[0].provider) if labels else None
+        if facts is not None:
+            names |= set(facts.flavors)
+        for label in _flavor_labels(labels):
+            if label.min_ram is None:
+                continue
+            wider = sorted(n for n in names
+                           if n != label.flavor_name and
+                           label.flavor_name in n)
+            if facts is not None:
+                wider = _picked_instead(facts, label)
+            if wider:
+                yield label.source.finding(
+                    label.data, 'NPA050', WARNING,
+                    f'{label.where()} sets min-ram {label.min_ram} with '
+                    f'flavor-name {label.flavor_name}; Nodepool then '
+                    f'matches any flavor whose name contains it and may '
+                    f'boot {", ".join(wider)}; drop min-ram to match the '
+                    f'name exactly', key='min-ram')
+
+
+def _picked_instead(facts, label):
+    """The flavor Nodepool's RAM search would pick, if not the named one."""
+    matching = sorted((f for f in facts.flavors.values()
+                       if f.ram >= label.min_ram and
+                       label.flavor_name in f.name),
+                      key=lambda f: f.ram)
+    if matching and matching[0].name != label.flavor_name:
+        return [matching[0].name]
+    return []
+
+
+@rule('NPA051', WARNING, "a pool label's flavor-name is used by no other "
+      "label of its cloud but by another cloud: a copy-paste")
+def flavor_from_other_cloud(configset, context):
+    clouds = _by_cloud(configset)
+    users = collections.defaultdict(set)   # flavor name -> clouds
+    for cloud, labels in clouds.items():
+        for label in _flavor_labels(labels):
+            users[label.flavor_name].add(cloud)
+    for cloud, labels in clouds.items():
+        counts = collections.Counter(
+            x.flavor_name for x in _unique_labels(_flavor_labels(labels)))
+        for label in _flavor_labels(labels):
+            flavor = label.flavor_name
+            others = sorted(users[flavor] - {cloud})
+            if counts[flavor] == 1 and len(counts) > 1 and others:
+                if _cloud_facts(context, label.provider) is not None:
+                    continue  # NPA052 knows the cloud's real flavors
+                yield label.source.finding(
+                    label.data, 'NPA051', WARNING,
+                    f'{label.where()} uses flavor-name {flavor}, which no '
+                    f'other label of cloud {cloud} uses but cloud '
+                    f'{", ".join(others)} does; copied from another '
+                    f'provider?', key='flavor-name')
+
+
+def _unique_labels(labels):
+    """Labels shared through a YAML anchor count once."""
+    seen = {}
+    for label in labels:
+        seen.setdefault(id(label.data), label)
+    return list(seen.values())
+
+
+def _cloud_facts(context, provider):
+    if context.facts is None:
+        return None
+    return context.facts.provider(provider.name, provider.cloud,
+                                  provider.region)
+
+
+@rule('NPA052', ERROR, "a pool label's flavor-name is not a flavor of "
+      "its cloud (needs --inventory)", needs_facts=True)
+def flavor_not_in_cloud(configset, context):
+    for label in configset.pool_labels:
+        facts = _cloud_facts(context, label.provider)
+        flavor = label.flavor_name
+        if facts is None or not isinstance(flavor, str):
+            continue
+        if label.min_ram is not None:
+            known = any(flavor in name for name in facts.flavors)
+        else:
+            known = flavor in facts.flavors
+        if not known:
+            offered = ', '.join(sorted(facts.flavors)) or 'none'
+            yield label.source.finding(
+                label.data, 'NPA052', ERROR,
+                f'{label.where()} uses flavor-name {flavor}, which cloud '
+                f'{facts.cloud} does not offer (its flavors: {offered})',
+                key='flavor-name')
+
+
+@rule('NPA053', WARNING, 'the same label gets materially different '
+      'flavors (vCPUs or RAM) in different providers (needs --inventory)',
+      needs_facts=True)
+def label_flavor_differs(configset, context):
+    sizes = collections.defaultdict(list)
+    for label in configset.pool_labels:
+        facts = _cloud_facts(context, label.provider)
+        if facts is None or label.flavor_name not in facts.flavors:
+            continue
+        sizes[label.name].append((label, facts.flavors[label.flavor_name]))
+    for name, entries in sizes.items():
+        first_label, first = entries[0]
+        for label, flavor in entries[1:]:
+            if flavor.vcpus != first.vcpus or \
+                    abs(flavor.ram - first.ram) > RAM_TOLERANCE * first.ram:
+                yield label.source.finding(
+                    label.data, 'NPA053', WARNING,
+                    f'label {name} is {flavor.vcpus} vCPU / {flavor.ram} '
+                    f'MiB ({flavor.name}) in provider '
+                    f'{label.provider.name} but {first.vcpus} vCPU / '
+                    f'{first.ram} MiB ({first.name}) in provider '
+                    f'{first_label.provider.name}', key='flavor-name')

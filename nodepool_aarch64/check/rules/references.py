@@ -1,0 +1,151 @@
+"""Names that point at nothing: labels, diskimages, cloud-images.
+
+These are the mistakes that pass ``nodepool config-validate`` file by
+file and then end as NODE_FAILURE, or crash a launcher on restart.
+"""
+
+from nodepool_aarch64.check.rules import ERROR, rule
+
+# Keys that make a top-level diskimage something this builder builds.
+BUILT_BY = frozenset(('elements', 'dib-cmd', 'parent'))
+
+
+@rule('NPA010', ERROR, 'a Zuul nodeset or job asks for a label that no '
+      'launcher pool in the config set serves')
+def nodeset_label_not_served(configset, context):
+    if not configset.has_servers:
+        return
+    served = configset.served_labels()
+    for ref in configset.node_refs():
+        if ref.label not in served:
+            yield ref.source.finding(
+                ref.data, 'NPA010', ERROR,
+                f'{ref.owner} asks for label {ref.label}, which no '
+                f'launcher pool in this config set serves; its jobs can '
+                f'only end in NODE_FAILURE', key='label')
+
+
+@rule('NPA011', ERROR, 'a pool label is not declared in the top-level '
+      'labels of its file')
+def pool_label_undeclared(configset, context):
+    for f in configset.launchers:
+        declared = f.label_names
+        for p in f.providers:
+            for label in p.pool_labels:
+                if label.name not in declared:
+                    yield f.finding(
+                        label.data, 'NPA011', ERROR,
+                        f'{label.where()} is not declared in the '
+                        f'top-level labels; Nodepool fails to load the '
+                        f'config (KeyError on the label)', key='name')
+
+
+@rule('NPA012', ERROR, "a pool label boots a diskimage its provider "
+      "does not list, so the label is never served there")
+def label_image_not_in_provider(configset, context):
+    for f in configset.launchers:
+        known = f.diskimage_names
+        for p in f.providers:
+            if not p.is_openstack:
+                continue
+            for label in p.pool_labels:
+                image = label.diskimage
+                # A diskimage missing from the top level too is NPA014.
+                if isinstance(image, str) and image in known and \
+                        image not in p.diskimages:
+                    yield f.finding(
+                        label.data, 'NPA012', ERROR,
+                        f'{label.where()} boots diskimage {image}, which '
+                        f'provider {p.name} does not list under '
+                        f'diskimages; no image is uploaded there, so the '
+                        f'label is advertised but never served',
+                        key='diskimage')
+
+
+@rule('NPA013', ERROR, 'a pool label names a cloud-image its provider '
+      'does not define')
+def label_cloud_image_missing(configset, context):
+    for f in configset.launchers:
+        for p in f.providers:
+            if not p.is_openstack:
+                continue
+            for label in p.pool_labels:
+                image = label.cloud_image
+                if isinstance(image, str) and image not in p.cloud_images:
+                    yield f.finding(
+                        label.data, 'NPA013', ERROR,
+                        f'{label.where()} uses cloud-image {image}, which '
+                        f'provider {p.name} does not define under '
+                        f'cloud-images; Nodepool refuses the config',
+                        key='cloud-image')
+
+
+@rule('NPA014', ERROR, 'a provider diskimage or pool label diskimage is '
+      'missing from the top-level diskimages')
+def diskimage_not_top_level(configset, context):
+    for f in configset.nodepool:
+        known = f.diskimage_names
+        for p in f.providers:
+            if not p.is_openstack:
+                continue
+            for image in p.diskimage_list:
+                if image['name'] not in known:
+                    yield f.finding(
+                        image, 'NPA014', ERROR,
+                        f'provider {p.name} lists diskimage '
+                        f'{image["name"]}, which is not in the top-level '
+                        f'diskimages', key='name')
+            for label in p.pool_labels:
+                image = label.diskimage
+                if isinstance(image, str) and image not in known:
+                    yield f.finding(
+                        label.data, 'NPA014', ERROR,
+                        f'{label.where()} boots diskimage {image}, which '
+                        f'is not in the top-level diskimages; the '
+                        f'launcher fails to load this config',
+                        key='diskimage')
+
+
+@rule('NPA015', ERROR, 'a launcher boots a diskimage in a provider that '
+      'no builder of the config set uploads it to')
+def diskimage_not_uploaded(configset, context):
+    builders = configset.builders
+    if not builders:
+        return  # images may come from elsewhere; nothing to compare
+    for f in configset.launchers:
+        for p in f.providers:
+            if not p.is_openstack:
+                continue
+            for image in _used_images(p):
+                building = [b for b in builders
+                            if _builds(b, image)]
+                if not building:
+                    yield f.finding(
+                        p.diskimages[image], 'NPA015', ERROR,
+                        f'provider {p.name} boots diskimage {image}, but '
+                        f'no builder in this config set builds it',
+                        key='name')
+                elif not any(_uploads(b, p.name, image) for b in building):
+                    names = ', '.join(b.name for b in building)
+                    yield f.finding(
+                        p.diskimages[image], 'NPA015', ERROR,
+                        f'provider {p.name} boots diskimage {image}, but '
+                        f'its builder ({names}) has no provider '
+                        f'{p.name} uploading it; nodes cannot launch',
+                        key='name')
+
+
+def _used_images(provider):
+    used = {label.diskimage for pool in provider.pools if pool.enabled
+            for label in pool.labels}
+    return [name for name in provider.diskimages if name in used]
+
+
+def _builds(builder, image):
+    entry = builder.diskimage(image)
+    return entry is not None and bool(BUILT_BY & set(entry))
+
+
+def _uploads(builder, provider, image):
+    return any(p.name == provider and image in p.diskimages
+               for p in builder.providers)

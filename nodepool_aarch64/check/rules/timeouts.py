@@ -1,0 +1,58 @@
+"""Timeouts: long enough for UEFI boots, short enough to fail fast.
+
+Arm64 guests boot through emulated UEFI firmware and took minutes on the
+donated clouds; and a launch that fails only after launch-timeout times
+launch-retries holds the node request (and the job) for that long.
+"""
+
+from nodepool_aarch64 import model
+from nodepool_aarch64.check import archinfo
+from nodepool_aarch64.check.rules import ERROR, WARNING, rule
+
+
+def _serves_arm64(configset, provider):
+    return any(archinfo.label_arch(configset, label) == archinfo.ARM64
+               for label in provider.pool_labels)
+
+
+def _where(provider, key):
+    return key if key in provider.data else 'name'
+
+
+@rule('NPA040', ERROR, 'an Arm64 provider has boot-timeout below '
+      f'{model.ARM64_BOOT_TIMEOUT} s or launch-timeout below '
+      f'{model.ARM64_LAUNCH_TIMEOUT} s')
+def arm64_timeouts(configset, context):
+    for p in configset.providers:
+        if not p.is_openstack or not _serves_arm64(configset, p):
+            continue
+        for key, value, least in (
+                ('boot-timeout', p.boot_timeout, model.ARM64_BOOT_TIMEOUT),
+                ('launch-timeout', p.launch_timeout,
+                 model.ARM64_LAUNCH_TIMEOUT)):
+            if value < least:
+                given = 'is' if key in p.data else 'defaults to'
+                yield p.source.finding(
+                    p.data, 'NPA040', ERROR,
+                    f'provider {p.name} serves Arm64 labels but its {key} '
+                    f'{given} {value} s; UEFI boots there need at least '
+                    f'{least} s', key=_where(p, key))
+
+
+@rule('NPA041', WARNING, 'launch-timeout x launch-retries is longer than '
+      'a job will wait for a node')
+def launch_patience(configset, context):
+    for p in configset.providers:
+        if not p.is_openstack or not p.pools:
+            continue
+        total = p.launch_timeout * max(1, p.launch_retries)
+        if total > context.patience:
+            given = '' if 'launch-timeout' in p.data else ' (the default)'
+            yield p.source.finding(
+                p.data, 'NPA041', WARNING,
+                f'provider {p.name}: launch-timeout {p.launch_timeout} s'
+                f'{given} x {p.launch_retries} retries = {total} s before '
+                f'a broken launch is given up, more than the '
+                f'{context.patience} s a job should wait for a node; set '
+                f'launch-timeout near the real boot time',
+                key=_where(p, 'launch-timeout'))

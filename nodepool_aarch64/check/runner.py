@@ -1,0 +1,63 @@
+"""One check run: load, validate, apply every rule, collect the result."""
+
+import dataclasses
+
+from nodepool_aarch64.check import configset as configset_mod
+from nodepool_aarch64.check import facts as facts_mod
+from nodepool_aarch64.check import rules
+from nodepool_aarch64.check import validate
+from nodepool_aarch64.errors import InputError
+
+
+@dataclasses.dataclass
+class Result:
+    findings: list
+    notes: list
+    skipped: list       # codes of rules that could not run
+    files: int
+
+    @property
+    def errors(self):
+        return [f for f in self.findings if f.severity == rules.ERROR]
+
+    @property
+    def warnings(self):
+        return [f for f in self.findings if f.severity == rules.WARNING]
+
+
+def load_facts(inventory_path):
+    from nodepool_aarch64.inventory import load_inventory
+    return facts_mod.from_inventory(load_inventory(inventory_path))
+
+
+def run(paths, facts=None, patience=3600):
+    """Check PATHs; ``facts`` is a facts.Facts or None."""
+    configset = configset_mod.load(paths)
+    context = rules.Context(facts=facts, patience=patience)
+    found = []
+    for source in configset.nodepool:
+        found += validate.validate(source)
+    notes = list(configset.notes)
+    skipped = []
+    for code, rule in sorted(rules.RULES.items()):
+        if rule.needs_facts and facts is None:
+            skipped.append(code)
+            notes.append(f'{code} skipped: needs cloud facts '
+                         f'(--inventory)')
+            continue
+        try:
+            found += list(rule.func(configset, context))
+        except Exception as e:
+            # A config so far from Nodepool's schema that a rule cannot
+            # walk it: say which rule, in one line, rather than guess.
+            raise InputError(configset.sources[0].path, None, '',
+                             f'cannot check this config set ({code}: '
+                             f'{type(e).__name__}: {e})')
+    if not configset.has_servers:
+        notes.append('NPA010 had nothing to compare: no launcher config '
+                     'in the set')
+    if not configset.builders:
+        notes.append('NPA015 had nothing to compare: no builder config '
+                     'in the set')
+    return Result(sorted(set(found)), notes, skipped,
+                  len(configset.sources))
