@@ -14,6 +14,7 @@ from nodepool_aarch64.errors import InputError
 # Module paths, in the order they appear in --help.
 SUBCOMMANDS = (
     'nodepool_aarch64.render.cli',
+    'nodepool_aarch64.check.cli',
 )
 
 DESCRIPTION = """\
