@@ -55,6 +55,10 @@ def write_files(root, files):
     try:
         for rel, text in files.items():
             path = os.path.join(root, rel)
+            if os.path.isdir(path):
+                # Found now, not at rename time, when earlier files of
+                # the set would already be replaced.
+                raise IsADirectoryError(21, 'Is a directory', path)
             if not unchanged(path, text):
                 staged.append((_stage(path, text), path))
     except BaseException:
