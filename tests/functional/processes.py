@@ -1,0 +1,117 @@
+"""Small helpers for the services the functional tests start.
+
+Each service runs in its own session (process group), so stopping it can
+signal exactly the processes the test started and nothing else, and a
+leak can be detected by asking whether that group still has members.
+"""
+
+import os
+import signal
+import socket
+import time
+
+
+class ProcessLeak(Exception):
+    pass
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_group(proc, sig=signal.SIGINT, grace=20.0):
+    """Stop a process started with ``start_new_session=True``.
+
+    Sends ``sig`` to the leader first so it can shut down cleanly, then
+    SIGKILL to the whole group if anything is left after ``grace``
+    seconds.  Returns True when the group had to be killed; raises
+    ProcessLeak if even that left a process behind.
+    """
+    pgid = proc.pid
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+    killed = False
+    deadline = time.monotonic() + grace
+    # The leader is reaped by poll(); an unreaped zombie would still count
+    # as a member of its group.
+    while (proc.poll() is None or group_alive(pgid)):
+        if time.monotonic() > deadline:
+            if killed:
+                raise ProcessLeak(
+                    'process group %d survived SIGKILL' % pgid)
+            killed = True
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + 10
+        time.sleep(0.1)
+    return killed
+
+
+def _socket_inodes(pid):
+    inodes = set()
+    fd_dir = '/proc/%d/fd' % pid
+    try:
+        names = os.listdir(fd_dir)
+    except FileNotFoundError:
+        return inodes
+    for name in names:
+        try:
+            target = os.readlink(os.path.join(fd_dir, name))
+        except OSError:
+            continue
+        if target.startswith('socket:['):
+            inodes.add(target[len('socket:['):-1])
+    return inodes
+
+
+def _decode_address(hex_addr):
+    addr, port = hex_addr.split(':')
+    raw = bytes.fromhex(addr)
+    if len(raw) == 4:
+        host = socket.inet_ntop(socket.AF_INET, raw[::-1])
+    else:
+        # /proc stores IPv6 as four host-order 32-bit words.
+        words = [raw[i:i + 4][::-1] for i in range(0, 16, 4)]
+        host = socket.inet_ntop(socket.AF_INET6, b''.join(words))
+    return host, int(port, 16)
+
+
+def listening_addresses(pid):
+    """(host, port) of every TCP socket ``pid`` listens on."""
+    inodes = _socket_inodes(pid)
+    found = []
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # State 0A is LISTEN.
+            if fields[3] == '0A' and fields[9] in inodes:
+                found.append(_decode_address(fields[1]))
+    return found
+
+
+def is_loopback(host):
+    return host.startswith('127.') or host in (
+        '::1', '::ffff:127.0.0.1') or host.startswith('::ffff:127.')
