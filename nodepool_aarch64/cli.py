@@ -15,6 +15,7 @@ from nodepool_aarch64.errors import InputError
 SUBCOMMANDS = (
     'nodepool_aarch64.render.cli',
     'nodepool_aarch64.check.cli',
+    'nodepool_aarch64.capacity.cli',
 )
 
 DESCRIPTION = """\

@@ -1,5 +1,8 @@
 """Choose max-servers per hour of the week to meet a wait SLO cheaply.
 
+Hours are planned one by one or in blocks (``block`` hours share one
+value, so the plan has fewer windows).
+
 The cost of a plan is the capacity it holds: max-servers integrated over
 the week, in node-hours.  A plan never exceeds any provider's quota.
 
@@ -103,7 +106,12 @@ class Plan:
 class Planner:
 
     def __init__(self, demand, pools, quotas, objectives, seed=0,
-                 launch_overhead=None, trim_budget=400):
+                 launch_overhead=None, trim_budget=400, block=1):
+        if block < 1 or 168 % block:
+            raise InputError('--block', None, '', f'{block}: expected a '
+                             'divisor of 168 hours (1, 2, 3, 4, 6, 8, 12, '
+                             '24, ...)')
+        self.block = block
         self.demand = demand
         self.pools = pools
         self.quotas = dict(quotas)
@@ -124,8 +132,15 @@ class Planner:
         arrivals = [0] * 168
         for t in self.demand.arrival:
             arrivals[int(t % sc.WEEK) // sc.HOUR] += 1
-        return [b + a / weeks * launch_overhead / sc.HOUR
-                for b, a in zip(busy, arrivals)]
+        hourly = [b + a / weeks * launch_overhead / sc.HOUR
+                  for b, a in zip(busy, arrivals)]
+        # A block of hours is sized for its busiest hour.
+        return [max(hourly[i:i + self.block])
+                for i in range(0, 168, self.block)]
+
+    def schedule(self, totals):
+        hourly = [t for t in totals for _ in range(self.block)]
+        return schedule_from_totals(hourly, self.quotas)
 
     def run(self, schedule):
         self.simulations += 1
@@ -152,24 +167,24 @@ class Planner:
             return Plan(full, best, False, math.inf, self.simulations)
         lo, hi = -1.0, 1.0
         totals = self.totals_for(hi)
-        result = self.run(schedule_from_totals(totals, self.quotas))
+        result = self.run(self.schedule(totals))
         while not self.met(result):
             lo, hi = hi, hi * 2
             if hi > 64:
                 return Plan(full, best, True, math.inf, self.simulations)
             totals = self.totals_for(hi)
-            result = self.run(schedule_from_totals(totals, self.quotas))
+            result = self.run(self.schedule(totals))
         # Bisection on the safety factor, to a tenth.
         while hi - lo > 0.1:
             mid = (lo + hi) / 2
             candidate = self.totals_for(mid)
-            r = self.run(schedule_from_totals(candidate, self.quotas))
+            r = self.run(self.schedule(candidate))
             if self.met(r):
                 hi, totals, result = mid, candidate, r
             else:
                 lo = mid
         totals, result = self._trim(totals, result)
-        return Plan(schedule_from_totals(totals, self.quotas), result, True,
+        return Plan(self.schedule(totals), result, True,
                     hi, self.simulations)
 
     def _trim(self, totals, result):
@@ -180,7 +195,7 @@ class Planner:
         improved = True
         while improved and budget > 0:
             improved = False
-            order = sorted(range(168),
+            order = sorted(range(len(totals)),
                            key=lambda h: self.load[h] - totals[h])
             for h in order:
                 if budget <= 0 or totals[h] == 0:
@@ -189,7 +204,7 @@ class Planner:
                 trial = list(totals)
                 trial[h] -= step
                 budget -= 1
-                r = self.run(schedule_from_totals(trial, self.quotas))
+                r = self.run(self.schedule(trial))
                 if self.met(r):
                     totals, result, improved = trial, r, True
         return totals, result

@@ -1,0 +1,235 @@
+"""What each region's real quota allows, read through openstacksdk.
+
+Each provider's cloud region is asked for its compute limits and usage
+(``conn.compute.get_limits().absolute``), the flavors the provider's
+labels use, its Neutron floating-IP quota and, when the provider names a
+network, the addresses its IPv4 subnets can hand out.  The answers are
+sized with the same rules as the inventory (``sizing.allowed_servers``).
+
+Regions are asked in parallel, each with its own timeout and bounded
+retries; a region that times out, answers 5xx or refuses the credentials
+is reported as such and never stops the others.  Nothing from the auth
+section of clouds.yaml is ever printed: every message passes through a
+scrubber that knows the secret values.
+"""
+
+import dataclasses
+import ipaddress
+import threading
+import time
+
+import keystoneauth1.exceptions as ksa_exc
+import openstack
+import openstack.config
+import openstack.exceptions as os_exc
+import requests.exceptions
+
+from nodepool_aarch64 import model
+from nodepool_aarch64 import sizing as sizing_mod
+
+# Per HTTP call: seconds to wait, and retries for connection failures
+# and for 5xx answers keystoneauth considers retriable.
+API_TIMEOUT = 10.0
+CONNECT_RETRIES = 2
+STATUS_CODE_RETRIES = 2
+# The whole conversation with one region, whatever the retries do.
+REGION_DEADLINE = 60.0
+
+SECRET_HINTS = ('password', 'secret', 'token', 'key', 'credential')
+
+
+@dataclasses.dataclass
+class RegionQuota:
+    provider: str
+    cloud: str
+    region: str
+    status: str = 'ok'          # ok, timeout, auth, server-error, error
+    error: str | None = None
+    # resource -> (limit or None for unlimited, in use or None)
+    usage: dict = dataclasses.field(default_factory=dict)
+    # logical flavor -> {'name', 'vcpus', 'ram'}
+    flavors: dict = dataclasses.field(default_factory=dict)
+    sizing: sizing_mod.Sizing | None = None
+    seconds: float = 0.0
+
+    def as_dict(self):
+        out = {'provider': self.provider, 'cloud': self.cloud,
+               'region': self.region, 'status': self.status,
+               'seconds': round(self.seconds, 2)}
+        if self.error:
+            out['error'] = self.error
+        if self.usage:
+            out['usage'] = {k: {'limit': v[0], 'used': v[1]}
+                            for k, v in self.usage.items()}
+            out['flavors'] = self.flavors
+        if self.sizing:
+            out['servers-allowed'] = dict(self.sizing.limits)
+            out['binding'] = self.sizing.binding
+            out['max-servers'] = self.sizing.max_servers
+        return out
+
+
+class Scrubber:
+    """Replaces known secret values in text with '***'."""
+
+    def __init__(self, secrets=()):
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 3},
+                              key=len, reverse=True)
+
+    def add_auth(self, auth):
+        found = list(self.secrets)
+        for key, value in (auth or {}).items():
+            if isinstance(value, str) and \
+                    any(h in key.lower() for h in SECRET_HINTS):
+                found.append(value)
+        self.__init__(found)
+
+    def __call__(self, text):
+        text = str(text)
+        for secret in self.secrets:
+            text = text.replace(secret, '***')
+        return text
+
+
+def _limit(value):
+    # Nova and Neutron say -1 for "no limit".
+    if value is None or value < 0:
+        return None
+    return int(value)
+
+
+def _classify(exc):
+    if isinstance(exc, (ksa_exc.ConnectTimeout, requests.exceptions.Timeout,
+                        TimeoutError)):
+        return 'timeout'
+    if isinstance(exc, (ksa_exc.Unauthorized, ksa_exc.AuthorizationFailure,
+                        os_exc.ForbiddenException)):
+        return 'auth'
+    status = getattr(exc, 'status_code', None) or \
+        getattr(exc, 'http_status', None)
+    if status in (401, 403):
+        return 'auth'
+    if status and 500 <= int(status) < 600:
+        return 'server-error'
+    if isinstance(exc, ksa_exc.http.HttpServerError):
+        return 'server-error'
+    if isinstance(exc, (ksa_exc.ConnectFailure, ksa_exc.ConnectionError)):
+        return 'unreachable'
+    return 'error'
+
+
+def _connect(config, cloud, region):
+    return openstack.connection.Connection(
+        config=config.get_one(
+            cloud=cloud, region_name=region, api_timeout=API_TIMEOUT,
+            connect_retries=CONNECT_RETRIES,
+            status_code_retries=STATUS_CODE_RETRIES))
+
+
+def _usable_addresses(conn, network_name):
+    network = conn.network.find_network(network_name, ignore_missing=True)
+    if network is None:
+        return None
+    total = 0
+    for subnet in conn.network.subnets(network_id=network.id):
+        if subnet.ip_version != 4:
+            continue
+        for pool in subnet.allocation_pools or []:
+            start = ipaddress.ip_address(pool['start'])
+            end = ipaddress.ip_address(pool['end'])
+            total += int(end) - int(start) + 1
+    return total
+
+
+def ask_region(inv, provider, config, scrub):
+    """Everything one region tells about its quota, as a RegionQuota."""
+    result = RegionQuota(provider.name, provider.cloud, provider.region)
+    started = time.monotonic()
+    try:
+        conn = _connect(config, provider.cloud, provider.region)
+        absolute = conn.compute.get_limits().absolute
+        usage = {
+            'instances': (_limit(absolute.instances),
+                          absolute.instances_used),
+            'cores': (_limit(absolute.total_cores),
+                      absolute.total_cores_used),
+            'ram': (_limit(absolute.total_ram), absolute.total_ram_used),
+        }
+        wanted = {label.flavor for label in inv.labels_for(provider)}
+        by_name = {f.name: f for f in conn.compute.flavors(details=True)}
+        flavors = []
+        for logical in sorted(wanted):
+            name = provider.flavor_name(logical)
+            found = by_name.get(name)
+            if found is None:
+                raise LookupError(f'flavor {name!r} (for {logical}) is not '
+                                  f'in the region')
+            result.flavors[logical] = {'name': name, 'vcpus': found.vcpus,
+                                       'ram': found.ram}
+            flavors.append(model.Flavor(name, found.vcpus, found.ram))
+        project = conn.current_project_id
+        fip = conn.network.get_quota(project, details=True).floating_ips
+        usage['floating-ips'] = (_limit(fip.get('limit')), fip.get('used'))
+        if provider.network:
+            addresses = _usable_addresses(conn, provider.network)
+            if addresses is not None:
+                usage['addresses'] = (addresses, None)
+        result.usage = usage
+        quota = model.Quota(**{k.replace('-', '_'): v[0]
+                               for k, v in usage.items()})
+        result.sizing = sizing_mod.allowed_servers(
+            quota, flavors, provider.reserved, headroom=inv.headroom,
+            cap=provider.max_servers)
+    except Exception as e:  # one region must never stop the others
+        result.status = _classify(e)
+        result.error = scrub(_describe(e))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _describe(exc):
+    text = ' '.join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+def load_config(clouds_yaml=None):
+    files = [clouds_yaml] if clouds_yaml else None
+    return openstack.config.OpenStackConfig(config_files=files)
+
+
+def secret_scrubber(config, clouds):
+    scrub = Scrubber()
+    for cloud in clouds:
+        try:
+            scrub.add_auth(config.get_one(cloud=cloud).config.get('auth'))
+        except Exception:
+            # A cloud missing from clouds.yaml is reported by its region.
+            pass
+    return scrub
+
+
+def ask_all(inv, providers, config, deadline=REGION_DEADLINE):
+    """RegionQuota for each provider, asked in parallel."""
+    scrub = secret_scrubber(config, {p.cloud for p in providers})
+    results = {}
+    threads = []
+    for provider in providers:
+        def work(p=provider):
+            results[p.name] = ask_region(inv, p, config, scrub)
+        # Daemon threads: a region stuck past its deadline must not keep
+        # the command from exiting.
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        threads.append((provider, thread))
+    end = time.monotonic() + deadline
+    out = []
+    for provider, thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+        if provider.name in results:
+            out.append(results[provider.name])
+        else:
+            out.append(RegionQuota(
+                provider.name, provider.cloud, provider.region,
+                status='timeout',
+                error=f'no answer within {deadline:g} s', seconds=deadline))
+    return out

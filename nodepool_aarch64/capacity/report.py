@@ -1,0 +1,136 @@
+"""A report people can look at: PNG plots and a Markdown page.
+
+Two plots: node demand against capacity for each hour of the week, and
+wait percentiles per pipeline for each capacity scenario simulated.
+"""
+
+import math
+import os
+
+import matplotlib
+
+matplotlib.use('Agg')  # files only; no display on servers or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+
+DEMAND_PNG = 'demand-capacity.png'
+WAITS_PNG = 'waits.png'
+PAGE = 'index.md'
+QUANTILES = (50, 95, 99)
+_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+
+
+def plot_demand(demand, schedules, path):
+    """``schedules``: list of (name, Schedule), drawn as steps."""
+    fig, ax = plt.subplots(figsize=(11, 4.5), dpi=100)
+    hours = list(range(168))
+    ax.fill_between(hours, demand.hourly_node_demand(), step='post',
+                    alpha=0.35, color='tab:blue',
+                    label='demand (busy nodes if nobody waited)')
+    for name, schedule in schedules:
+        ax.step(hours, schedule.hourly_totals(), where='post', linewidth=1.6,
+                label=f'{name} max-servers')
+    ax.set_xticks(range(0, 168, 24), _DAYS)
+    ax.set_xlim(0, 168)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel('hour of the week (UTC)')
+    ax.set_ylabel('nodes')
+    ax.set_title('Node demand against capacity over the week')
+    ax.grid(alpha=0.3)
+    ax.legend(loc='upper right', fontsize='small')
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_waits(results, path):
+    """``results``: list of (name, simulate.Result); bars per pipeline."""
+    pipelines = sorted({p for _, r in results for p in r.demand.pipelines},
+                       key=_pipeline_order)
+    fig, axes = plt.subplots(1, len(QUANTILES), figsize=(11, 4), dpi=100,
+                             sharey=True)
+    width = 0.8 / max(1, len(results))
+    everything = [_finite_minutes(r.percentile(q, pipeline=p))
+                  for _, r in results for q in QUANTILES for p in pipelines]
+    positive = [v for v in everything if v > 0] or [1.0]
+    # Starved pipelines wait days while served ones wait minutes: only a
+    # log scale shows both.
+    log = max(positive) > 20 * min(positive)
+    for ax, q in zip(axes, QUANTILES):
+        for n, (name, result) in enumerate(results):
+            values = [max(0.1, _finite_minutes(
+                result.percentile(q, pipeline=p))) for p in pipelines]
+            ax.bar([i + n * width for i in range(len(pipelines))], values,
+                   width, label=name)
+        ax.set_xticks([i + width * (len(results) - 1) / 2
+                       for i in range(len(pipelines))], pipelines,
+                      rotation=20)
+        ax.set_title(f'p{q} wait')
+        if log:
+            ax.set_yscale('log')
+            ax.yaxis.set_major_formatter(
+                matplotlib.ticker.FuncFormatter(lambda v, _: f'{v:g}'))
+        ax.grid(axis='y', alpha=0.3)
+    axes[0].set_ylabel('minutes until a node is ready')
+    axes[-1].legend(fontsize='small')
+    fig.suptitle('Node wait per pipeline')
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _pipeline_order(name):
+    order = {'gate': 0, 'check': 1, 'check-arm64': 2, 'experimental': 3}
+    return (order.get(name, 9), name)
+
+
+def _finite_minutes(seconds):
+    # An unserved request has an infinite wait; plot it at a week so
+    # the bar is visibly off the scale rather than missing.
+    if seconds != seconds:
+        return 0.0
+    return min(seconds, 7 * 24 * 3600.0) / 60.0
+
+
+def _fmt(seconds):
+    if seconds != seconds:
+        return '-'
+    if seconds == math.inf:
+        return 'never'
+    return f'{seconds / 60:.1f}'
+
+
+def write(directory, demand, schedules, results, notes=()):
+    """Write both PNGs and index.md into ``directory``; returns paths."""
+    os.makedirs(directory, exist_ok=True)
+    demand_png = os.path.join(directory, DEMAND_PNG)
+    waits_png = os.path.join(directory, WAITS_PNG)
+    plot_demand(demand, schedules, demand_png)
+    plot_waits(results, waits_png)
+    lines = [
+        '# Arm64 capacity report', '',
+        f'{len(demand)} node requests over {demand.weeks()} week(s), '
+        f'{demand.node_hours():.0f} node-hours of builds.', '',
+    ]
+    lines.extend(f'{n}' for n in notes)
+    if notes:
+        lines.append('')
+    lines += ['## Demand and capacity', '',
+              f'![Node demand against capacity]({DEMAND_PNG})', '',
+              '## Waits', '', f'![Node wait per pipeline]({WAITS_PNG})', '',
+              '| capacity | node-hours/week | utilisation | pipeline | '
+              + ' | '.join(f'p{q} (min)' for q in QUANTILES) + ' |',
+              '|---|---:|---:|---|' + '---:|' * len(QUANTILES)]
+    by_name = dict(schedules)
+    for name, result in results:
+        schedule = by_name.get(name)
+        hours = f'{schedule.node_hours():.0f}' if schedule else '-'
+        for p in sorted(result.demand.pipelines, key=_pipeline_order):
+            lines.append(
+                f'| {name} | {hours} | {result.utilisation:.2f} | {p} | '
+                + ' | '.join(_fmt(result.percentile(q, pipeline=p))
+                             for q in QUANTILES) + ' |')
+    page = os.path.join(directory, PAGE)
+    with open(page, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines) + '\n')
+    return [demand_png, waits_png, page]

@@ -1,0 +1,136 @@
+"""``capacity apply``: valid, atomic, and quiet when nothing changed."""
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+
+import fixtures
+import testtools
+import yaml
+
+from nodepool_aarch64 import cli
+from nodepool_aarch64.capacity import apply
+from nodepool_aarch64.render import nodepool as render_nodepool
+
+# Monday 10:00 UTC is outside the shipped weekday-peak window (13-21),
+# Tuesday 14:00 inside it.
+QUIET = '2026-12-07T10:00Z'
+PEAK = '2026-12-08T14:00Z'
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def us_max_servers(path):
+    with open(path) as f:
+        config = yaml.safe_load(f)
+    provider = next(p for p in config['providers']
+                    if p['name'] == 'linaro-us')
+    return provider['pools'][0]['max-servers']
+
+
+class TestApply(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.output = os.path.join(self.dir, 'nodepool.yaml')
+
+    def run_cli(self, *args):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(['capacity', 'apply', '--output', self.output]
+                            + list(args))
+        return code, out.getvalue(), err.getvalue()
+
+    def snapshot(self):
+        st = os.stat(self.output)
+        with open(self.output) as f:
+            return st.st_ino, st.st_mtime_ns, f.read()
+
+    def test_writes_then_leaves_unchanged_file_alone(self):
+        code, out, _ = self.run_cli('--at', QUIET)
+        self.assertEqual(0, code)
+        self.assertIn('replaced', out)
+        self.assertEqual(30, us_max_servers(self.output))
+        self.assertEqual([], apply.validate_text(open(self.output).read()))
+        before = self.snapshot()
+        code, out, _ = self.run_cli('--at', QUIET)
+        self.assertEqual(0, code)
+        self.assertIn('unchanged', out)
+        self.assertEqual(before, self.snapshot())
+
+    def test_peak_window_replaces_atomically(self):
+        self.run_cli('--at', QUIET)
+        inode, _, _ = self.snapshot()
+        os.chmod(self.output, 0o640)
+        code, out, _ = self.run_cli('--at', PEAK)
+        self.assertEqual(0, code)
+        self.assertIn('windows: weekday-peak', out)
+        self.assertEqual(40, us_max_servers(self.output))
+        # A new file renamed into place, not the old one rewritten.
+        self.assertNotEqual(inode, self.snapshot()[0])
+        self.assertEqual(0o640, os.stat(self.output).st_mode & 0o777)
+        self.assertEqual(['nodepool.yaml'], os.listdir(self.dir))
+
+    def test_invalid_render_never_replaces(self):
+        self.run_cli('--at', QUIET)
+        before = self.snapshot()
+        real = render_nodepool.launcher_config
+
+        def broken(inv, launcher, at=None):
+            config = real(inv, launcher, at=at)
+            # A label served from a diskimage nobody declared.
+            config['providers'][0]['pools'][0]['labels'][0]['diskimage'] = \
+                'no-such-image'
+            return config
+        self.useFixture(fixtures.MonkeyPatch(
+            'nodepool_aarch64.render.nodepool.launcher_config', broken))
+        code, out, err = self.run_cli('--at', PEAK)
+        self.assertEqual(1, code)
+        self.assertIn('invalid', out)
+        self.assertIn('no-such-image', err)
+        self.assertEqual(before, self.snapshot())
+        self.assertEqual(['nodepool.yaml'], os.listdir(self.dir))
+
+    def test_failure_while_writing_keeps_old_file(self):
+        self.run_cli('--at', QUIET)
+        before = self.snapshot()
+
+        def fail(fd):
+            raise OSError(28, 'No space left on device')
+        self.useFixture(fixtures.MonkeyPatch('os.fsync', fail))
+        code, _, err = self.run_cli('--at', PEAK)
+        self.assertEqual(2, code)
+        self.assertIn('No space left on device', err)
+        self.assertEqual(before, self.snapshot())
+        self.assertEqual(['nodepool.yaml'], os.listdir(self.dir))
+
+    def test_killed_mid_write_keeps_old_file(self):
+        self.run_cli('--at', QUIET)
+        before = self.snapshot()
+        # The process dies (SIGKILL, no cleanup) after the new text is
+        # written to its temporary file and before the rename.
+        script = (
+            'import os, signal, sys\n'
+            'os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n'
+            'from nodepool_aarch64 import cli\n'
+            'sys.exit(cli.main(sys.argv[1:]))\n')
+        proc = subprocess.run(
+            [sys.executable, '-c', script, 'capacity', 'apply', '--at',
+             PEAK, '--output', self.output], cwd=REPO,
+            env=dict(os.environ, PYTHONPATH=REPO), capture_output=True)
+        self.assertEqual(-9, proc.returncode, proc.stderr)
+        self.assertEqual(before, self.snapshot())
+        self.assertEqual(30, us_max_servers(self.output))
+        # The next run finishes the job.
+        code, out, _ = self.run_cli('--at', PEAK)
+        self.assertEqual(0, code)
+        self.assertEqual(40, us_max_servers(self.output))
+
+    def test_bad_arguments(self):
+        code, _, err = self.run_cli('--at', QUIET, '--launcher', 'nl99')
+        self.assertEqual(2, code)
+        self.assertIn("'nl99' is not a launcher", err)
+        self.assertFalse(os.path.exists(self.output))
