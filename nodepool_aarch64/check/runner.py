@@ -15,6 +15,7 @@ class Result:
     notes: list
     skipped: list       # codes of rules that could not run
     files: int
+    configset: object = None
 
     @property
     def errors(self):
@@ -60,4 +61,4 @@ def run(paths, facts=None, patience=3600):
         notes.append('NPA015 had nothing to compare: no builder config '
                      'in the set')
     return Result(sorted(set(found)), notes, skipped,
-                  len(configset.sources))
+                  len(configset.sources), configset)
