@@ -15,13 +15,19 @@ one.
 """
 
 import argparse
+import os
+import sys
 import time
 
-from nodepool_aarch64.capacity import demand as dm
-from nodepool_aarch64.capacity import plan as pl
-from nodepool_aarch64.capacity import schedule as sc
-from nodepool_aarch64.capacity import simulate as sim
-from nodepool_aarch64.inventory import load_inventory
+# Run from a checkout without installing it.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+from nodepool_aarch64.capacity import demand as dm  # noqa: E402
+from nodepool_aarch64.capacity import plan as pl  # noqa: E402
+from nodepool_aarch64.capacity import schedule as sc  # noqa: E402
+from nodepool_aarch64.capacity import simulate as sim  # noqa: E402
+from nodepool_aarch64.inventory import load_inventory  # noqa: E402
 
 
 def main():
