@@ -188,3 +188,16 @@ class TestCli(testtools.TestCase):
         self.assertEqual(1, proc.returncode, proc.stderr)
         self.assertNotIn('Traceback', proc.stderr)
         self.assertIn('NPA001 error', proc.stdout)
+
+
+class TestDocs(testtools.TestCase):
+
+    def test_doc_page_lists_every_code(self):
+        from nodepool_aarch64.check import rules
+        path = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__)))),
+            'doc', 'source', 'check.rst')
+        with open(path) as f:
+            text = f.read()
+        for code, severity, _ in rules.all_codes():
+            self.assertRegex(text, rf'\n{code}\s+{severity}\s')
