@@ -3,6 +3,7 @@
 import argparse
 import datetime
 import json
+import os
 import sys
 
 from nodepool_aarch64.errors import InputError
@@ -96,6 +97,8 @@ def run_quota(args):
                                  f'provider of {inv.path}')
         providers = [p for p in providers
                      if p.cloud in args.cloud or p.name in args.cloud]
+    if args.clouds_yaml and not os.path.isfile(args.clouds_yaml):
+        raise InputError(args.clouds_yaml, None, '', 'no such file')
     try:
         config = quota.load_config(args.clouds_yaml)
     except Exception as e:

@@ -43,7 +43,8 @@ class RegionQuota:
     provider: str
     cloud: str
     region: str
-    status: str = 'ok'          # ok, timeout, auth, server-error, error
+    # ok, timeout, auth, server-error, unreachable, config, error
+    status: str = 'ok'
     error: str | None = None
     # resource -> (limit or None for unlimited, in use or None)
     usage: dict = dataclasses.field(default_factory=dict)
@@ -99,6 +100,8 @@ def _limit(value):
 
 
 def _classify(exc):
+    if isinstance(exc, os_exc.ConfigException):
+        return 'config'
     if isinstance(exc, (ksa_exc.ConnectTimeout, requests.exceptions.Timeout,
                         TimeoutError)):
         return 'timeout'

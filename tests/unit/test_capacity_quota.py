@@ -307,6 +307,21 @@ class TestQuota(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn("--cloud: 'nowhere' is neither", err)
 
+    def test_cloud_missing_from_clouds_yaml(self):
+        with open(self.clouds_yaml) as f:
+            clouds = yaml.safe_load(f)
+        del clouds['clouds']['linaro']
+        with open(self.clouds_yaml, 'w') as f:
+            yaml.safe_dump(clouds, f)
+        results = self.results()
+        self.assertEqual('config', results['linaro-cn1'].status)
+        self.assertIn('linaro', results['linaro-cn1'].error)
+        self.assertEqual('ok', results['linaro-london'].status)
+        code, out, err = self.run_cli('--clouds-yaml', '/nonexistent.yaml')
+        self.assertEqual(2, code)
+        self.assertEqual('nodepool-aarch64: /nonexistent.yaml: no such file',
+                         err.strip())
+
     def test_missing_flavor_is_reported(self):
         self.requests.get(
             'https://compute.london.example.com/v2.1/flavors/detail',
