@@ -379,12 +379,17 @@ def run_plan(args):
     demand = _load_demand(args, inv)
     pools = _pools(args, inv)
     plan, objectives, quotas = _plan(args, inv, demand, pools)
-    static = sc.from_inventory(inv, _week0(demand))
-    compare = {
-        'plan': (plan.schedule, plan.result),
-        'inventory': (static, sim.simulate(demand, pools, static,
-                                           seed=args.seed)),
+    others = {
+        'inventory': sc.from_inventory(inv, _week0(demand)),
+        'full quota': pl.static_schedule(sum(quotas.values()), quotas),
     }
+    if plan.feasible:
+        total = pl.equal_cost_static(plan.schedule, quotas)
+        others[f'static {total}'] = pl.static_schedule(total, quotas)
+    compare = {'plan': (plan.schedule, plan.result)}
+    for name, schedule in others.items():
+        compare[name] = (schedule, sim.simulate(demand, pools, schedule,
+                                                seed=args.seed))
     out = {
         'slo': [str(o) for o in objectives],
         'feasible': plan.feasible,
@@ -417,13 +422,15 @@ def plan_text(out, windows):
     if not out['feasible']:
         lines.append('not met even with full quota at all times')
         return '\n'.join(lines)
-    lines.append(f'{"":<11}{"node-h/wk":>10}{"peak":>6}{"util":>7}  '
+    lines.append(f'{"":<12}{"node-h/wk":>10}{"peak":>6}{"util":>7}  '
                  f'measured (min)  SLO met')
     for name, c in out['compare'].items():
         measured = ', '.join(f'{m:g}' for m in c['slo-measured-minutes'])
-        lines.append(f'{name:<11}{c["node-hours-per-week"]:>10.0f}'
+        lines.append(f'{name:<12}{c["node-hours-per-week"]:>10.0f}'
                      f'{c["peak-max-servers"]:>6}{c["utilisation"]:>7.2f}  '
                      f'{measured:<14}  {"yes" if c["slo-met"] else "no"}')
+    lines.append('(static N: the smallest static max-servers holding at '
+                 'least the plan\'s node-hours)')
     lines += ['', 'inventory windows for this plan:', windows.rstrip()]
     return '\n'.join(lines)
 
