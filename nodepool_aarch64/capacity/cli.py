@@ -340,6 +340,8 @@ def _plan_args(p):
                    help='hours that share one max-servers value (a '
                         'divisor of 168; larger blocks give fewer '
                         'windows); default 1')
+    p.add_argument('--floor', type=int, default=1, metavar='SERVERS',
+                   help='never plan fewer servers in total (default 1)')
 
 
 def _plan(args, inv, demand, pools):
@@ -349,7 +351,8 @@ def _plan(args, inv, demand, pools):
                   ['gate:p95:10']]
     quotas = sc.base_caps(inv, full_quota=True)
     planner = pl.Planner(demand, pools, quotas, objectives, seed=args.seed,
-                         trim_budget=args.trim_budget, block=args.block)
+                         trim_budget=args.trim_budget, block=args.block,
+                         floor=args.floor)
     return planner.plan(), objectives, quotas
 
 

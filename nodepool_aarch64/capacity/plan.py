@@ -106,12 +106,15 @@ class Plan:
 class Planner:
 
     def __init__(self, demand, pools, quotas, objectives, seed=0,
-                 launch_overhead=None, trim_budget=400, block=1):
+                 launch_overhead=None, trim_budget=400, block=1, floor=1):
         if block < 1 or 168 % block:
             raise InputError('--block', None, '', f'{block}: expected a '
                              'divisor of 168 hours (1, 2, 3, 4, 6, 8, 12, '
                              '24, ...)')
         self.block = block
+        # Never plan fewer servers than this, so a request at a quiet
+        # hour is served within the hour, not at the next busy one.
+        self.floor = floor
         self.demand = demand
         self.pools = pools
         self.quotas = dict(quotas)
@@ -153,11 +156,8 @@ class Planner:
     def totals_for(self, z):
         out = []
         for load in self.load:
-            if load <= 0:
-                out.append(0)
-                continue
-            need = math.ceil(load + z * math.sqrt(load))
-            out.append(max(1, min(self.full, need)))
+            need = math.ceil(load + z * math.sqrt(load)) if load > 0 else 0
+            out.append(min(self.full, max(self.floor, need)))
         return out
 
     def plan(self):
@@ -198,9 +198,9 @@ class Planner:
             order = sorted(range(len(totals)),
                            key=lambda h: self.load[h] - totals[h])
             for h in order:
-                if budget <= 0 or totals[h] == 0:
+                if budget <= 0 or totals[h] <= self.floor:
                     continue
-                step = max(1, totals[h] // 8)
+                step = max(1, min(totals[h] // 8, totals[h] - self.floor))
                 trial = list(totals)
                 trial[h] -= step
                 budget -= 1

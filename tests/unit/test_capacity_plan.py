@@ -65,6 +65,8 @@ class TestPlanner(testtools.TestCase):
         for caps in plan.schedule.caps:
             self.assertLessEqual(caps[0], 24)
             self.assertLessEqual(caps[1], 8)
+        # Every hour keeps the floor of one server.
+        self.assertGreaterEqual(min(sum(c) for c in plan.schedule.caps), 1)
         # Weekday afternoons need more than weekend nights.
         hourly = plan.schedule.hourly_totals()
         self.assertGreater(hourly[2 * 24 + 15], hourly[6 * 24 + 3])
