@@ -43,6 +43,10 @@ def _name(value):
     return name if isinstance(name, str) else None
 
 
+def _str(value):
+    return value if isinstance(value, str) else None
+
+
 def _int(value, default=None):
     return value if isinstance(value, int) and \
         not isinstance(value, bool) else default
@@ -93,9 +97,11 @@ class PoolLabel:
         self.pool = pool
         self.data = data
         self.name = _name(data)
-        self.diskimage = data.get('diskimage')
-        self.cloud_image = data.get('cloud-image')
-        self.flavor_name = data.get('flavor-name')
+        # Values of the wrong type are NPA001's to report; to the graph
+        # they are absent.
+        self.diskimage = _str(data.get('diskimage'))
+        self.cloud_image = _str(data.get('cloud-image'))
+        self.flavor_name = _str(data.get('flavor-name'))
         self.min_ram = _int(data.get('min-ram'))
 
     @property
@@ -136,8 +142,8 @@ class Provider:
         if (self.name or '').startswith('fake'):
             driver = 'fake'  # Nodepool switches these to its fake driver
         self.driver = driver
-        self.cloud = data.get('cloud')
-        self.region = data.get('region-name')
+        self.cloud = _str(data.get('cloud'))
+        self.region = _str(data.get('region-name'))
         self.diskimage_list = [x for x in _items(data.get('diskimages'))
                                if _name(x)]
         self.diskimages = {_name(x): x for x in self.diskimage_list}

@@ -25,6 +25,8 @@ def _repeats(items):
     seen = {}
     for item in items:
         name = item.get('name')
+        if not isinstance(name, str):
+            continue  # a schema error, reported by NPA001
         if name in seen:
             yield item, seen[name]
         else:
