@@ -13,6 +13,7 @@ import re
 
 from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.check import findings
+from nodepool_aarch64.check import launcherobjects
 from nodepool_aarch64.errors import InputError
 
 NODEPOOL_KEYS = frozenset(('providers', 'labels', 'diskimages',
@@ -279,24 +280,13 @@ class ZuulFile(Source):
                                   f'{job_name}')
         return refs
 
-    def launcher_labels(self):
-        """Labels zuul-launcher serves: label stanzas a provider or a
-        section lists."""
-        listed = set()
-        for stanza in ('provider', 'section'):
-            for body in self.bodies(stanza):
-                for label in body.get('labels') or []:
-                    name = label if isinstance(label, str) else _name(label)
-                    if name:
-                        listed.add(name)
-        return listed
-
 
 class ConfigSet:
     def __init__(self):
         self.nodepool = []
         self.zuul = []
         self.notes = []
+        self._zuul_launcher = None
 
     @property
     def sources(self):
@@ -325,10 +315,13 @@ class ConfigSet:
         served = set()
         for f in self.launchers:
             served |= f.served_labels
-        zuul_served = set()
-        for f in self.zuul:
-            zuul_served |= f.launcher_labels()
-        return served | zuul_served
+        return served | self.zuul_launcher.served_labels()
+
+    @property
+    def zuul_launcher(self):
+        if self._zuul_launcher is None:
+            self._zuul_launcher = launcherobjects.LauncherObjects(self.zuul)
+        return self._zuul_launcher
 
     @property
     def has_servers(self):

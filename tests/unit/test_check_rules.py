@@ -76,6 +76,22 @@ ZUUL = [
 ]
 
 
+ZUUL_LAUNCHER = [
+    {'image': {'name': 'noble-arm64', 'type': 'zuul'}},
+    {'flavor': {'name': 'large'}},
+    {'label': {'name': 'zl-arm64', 'image': 'noble-arm64',
+               'flavor': 'large'}},
+    {'section': {'name': 'arm64', 'abstract': True,
+                 'launch-timeout': 800}},
+    {'section': {'name': 'linaro-us', 'parent': 'arm64',
+                 'connection': 'linaro-us',
+                 'flavors': [{'name': 'large', 'flavor-name': 'os.large'}],
+                 'images': [{'name': 'noble-arm64'}],
+                 'labels': [{'name': 'zl-arm64'}]}},
+    {'provider': {'name': 'linaro-us', 'section': 'linaro-us'}},
+]
+
+
 def inventory_facts(flavors=None, quota=None):
     flavors = flavors or {'os.large': (8, 8192), 'os.xlarge': (16, 32768)}
     return facts_mod.Facts('inventory.yaml', (facts_mod.ProviderFacts(
@@ -234,11 +250,18 @@ class TestReferences(CheckCase):
         self.assertTrue(any('NPA010' in n for n in result.notes))
 
     def test_zuul_launcher_labels_serve(self):
-        self.zuul.append({'label': {'name': 'zl-arm64', 'image': 'x',
-                                    'flavor': 'y'}})
-        self.zuul.append({'section': {'name': 's', 'labels': ['zl-arm64']}})
+        self.zuul += copy.deepcopy(ZUUL_LAUNCHER)
         self.zuul[0]['nodeset']['nodes'][0]['label'] = 'zl-arm64'
-        self.assertNotIn('NPA010', self.codes(self.check()))
+        self.zuul[1]['job']['nodeset']['nodes'][0]['label'] = 'zl-arm64'
+        self.assertEqual([], self.check(launcher=False).findings)
+
+    def test_zuul_launcher_label_without_provider_is_not_served(self):
+        self.zuul += copy.deepcopy(ZUUL_LAUNCHER)[:-1]
+        self.zuul.append({'provider': {'name': 'p2', 'section': 'other'}})
+        self.zuul.append({'section': {'name': 'other'}})
+        self.zuul[0]['nodeset']['nodes'][0]['label'] = 'zl-arm64'
+        found = self.only(self.check(launcher=False), 'NPA010')
+        self.assertIn('label zl-arm64', found[0].message)
 
     def test_pool_label_undeclared(self):
         self.launcher['labels'].pop()
@@ -523,3 +546,47 @@ class TestCapacity(CheckCase):
         self.pool['max-servers'] = 50
         self.assertIn('NPA060',
                       self.codes(self.check(facts=inventory_facts())))
+
+
+class TestZuulLauncher(CheckCase):
+
+    def setUp(self):
+        super().setUp()
+        self.zuul += copy.deepcopy(ZUUL_LAUNCHER)
+        self.section = self.zuul[-2]['section']
+
+    def test_clean(self):
+        self.assertEqual([], self.check().findings)
+
+    def test_label_names_undefined_flavor(self):
+        self.zuul[-4]['label']['flavor'] = 'huge'
+        found = self.only(self.check(), 'NPA070')
+        self.assertIn('uses flavor huge', found[0].message)
+
+    def test_section_lists_undefined_image_and_parent(self):
+        self.section['images'].append({'name': 'ghost'})
+        self.section['parent'] = 'nowhere'
+        messages = sorted(f.message for f in self.only(self.check(),
+                                                       'NPA071'))
+        self.assertEqual(2, len(messages))
+        self.assertIn('lists image ghost', messages[0])
+        self.assertIn('names parent nowhere', messages[1])
+
+    def test_provider_names_undefined_section(self):
+        self.zuul[-1]['provider']['section'] = 'linaro-uk'
+        result = self.check()
+        self.assertIn('NPA071', self.codes(result))
+        # With no section, the provider serves nothing.
+        self.zuul[0]['nodeset']['nodes'][0]['label'] = 'zl-arm64'
+        self.assertIn('NPA010', self.codes(self.check(launcher=False)))
+
+    def test_label_flavor_not_configured_in_section_chain(self):
+        self.section['flavors'] = []
+        found = self.only(self.check(), 'NPA072')
+        self.assertIn('provider linaro-us offers label zl-arm64, but no '
+                      'section of it configures its flavor large',
+                      found[0].message)
+
+    def test_flavor_from_parent_section_counts(self):
+        self.zuul[-3]['section']['flavors'] = self.section.pop('flavors')
+        self.assertEqual([], self.check().findings)
