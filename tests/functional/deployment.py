@@ -3,9 +3,9 @@
 The flow mirrors a site's deployment with one extra step the harness
 owns:
 
-1. ``nodepool-aarch64`` (the project's CLI, run as a separate process)
-   writes the launcher config into a staging directory, as it would on
-   the launcher host;
+1. ``nodepool-aarch64`` (the project's CLI, run as a separate process:
+   ``render`` first, ``capacity apply`` for changes) writes the launcher
+   config into a staging directory, as it would on the launcher host;
 2. ``deploy()`` switches that file to the fake cloud and installs it with
    the project's atomic writer over the file the running launcher reads,
    only when the result differs (Nodepool reloads on a new mtime);
@@ -54,15 +54,17 @@ def load_yaml(path):
 class LauncherDeployment(fixtures.Fixture):
     """ZooKeeper, launcher and requestor for one test.
 
-    ``render_args`` are extra arguments for the first ``render`` (e.g.
-    ``['--at', TIME]``).  ``test`` gets the logs and configs as
-    artefacts if it fails.
+    The first config comes from ``render``, with the capacity windows
+    active at ``at`` (ISO 8601 UTC) if given: the same text ``capacity
+    apply --at`` writes, without loading Nodepool's validator (seconds
+    on a busy machine).  ``test`` gets the logs and configs as artefacts
+    if it fails.
     """
 
-    def __init__(self, test, render_args=()):
+    def __init__(self, test, at=None):
         super().__init__()
         self.test = test
-        self.render_args = list(render_args)
+        self.at = at
 
     def _setUp(self):
         self.base = self.useFixture(fixtures.TempDir()).path
@@ -74,9 +76,13 @@ class LauncherDeployment(fixtures.Fixture):
         artefacts.keep_on_failure(self.test, self._artefacts)
         self.zookeeper = self.useFixture(
             zookeeper_mod.TLSZooKeeper(self.base))
-        result = self.render(*self.render_args)
+        args = ['render', '--output-dir', self.staging]
+        if self.at:
+            args += ['--at', self.at]
+        result = run_cli(*args)
         if result.returncode != 0:
-            raise AssertionError('render failed: %s' % result.stderr)
+            raise AssertionError('the first config did not render: %s'
+                                 % result.stderr)
         self.rendered = load_yaml(self.staged_config)
         fake = fake_cloud.fake_launcher_config(self.rendered, self.zookeeper)
         self.launcher = self.useFixture(launcher_mod.NodepoolLauncher(
@@ -94,9 +100,17 @@ class LauncherDeployment(fixtures.Fixture):
             paths += [self.launcher.log_path, self.launcher.config_path]
         return paths
 
-    def render(self, *args):
-        """``nodepool-aarch64 render`` into the staging directory."""
-        return run_cli('render', '--output-dir', self.staging, *args)
+    def apply_capacity(self, at, inventory=None):
+        """``capacity apply --at AT`` into staging, then ``deploy()``.
+
+        Returns (CompletedProcess, whether the launcher's file changed).
+        """
+        args = ['capacity', 'apply', '--at', at,
+                '--output', self.staged_config]
+        if inventory:
+            args += ['--inventory', inventory]
+        result = run_cli(*args)
+        return result, self.deploy()
 
     def deploy(self):
         """Install the staged config on the launcher; True if it changed."""

@@ -11,6 +11,7 @@ import time
 
 import fixtures
 from nodepool.zk import ZooKeeperClient
+from nodepool.zk import components
 from nodepool.zk import zookeeper as zk
 
 
@@ -31,6 +32,11 @@ class Requestor(fixtures.Fixture):
             tls_key=self.zookeeper.key, tls_ca=self.zookeeper.ca)
         self.client.connect()
         self.addCleanup(self.client.disconnect)
+        # Nodepool keeps one process-wide component registry bound to the
+        # first client; a later test would read an earlier ZooKeeper's
+        # launchers and pools from it.
+        components.COMPONENT_REGISTRY.clearRegistry()
+        self.addCleanup(components.COMPONENT_REGISTRY.clearRegistry)
         # No caches: every read goes to ZooKeeper, so what the tests see
         # is what the launcher has written, not a lagging copy.
         self.zk = zk.ZooKeeper(self.client, enable_cache=False)
