@@ -255,6 +255,11 @@ def _week0(demand):
     return demand.origin if demand.weeks() <= 1 else None
 
 
+def _min_ready(inv, demand):
+    from nodepool_aarch64.capacity import schedule as sc
+    return sc.min_ready_from_inventory(inv, _week0(demand))
+
+
 def _schedule(spec, inv, demand):
     from nodepool_aarch64.capacity import plan as pl
     from nodepool_aarch64.capacity import schedule as sc
@@ -294,7 +299,7 @@ def run_simulate(args):
     demand = _load_demand(args, inv)
     schedule = _schedule(args.schedule, inv, demand)
     result = sim.simulate(demand, _pools(args, inv), schedule,
-                          seed=args.seed)
+                          seed=args.seed, min_ready=_min_ready(inv, demand))
     summary = result.summary()
     summary['schedule'] = schedule.as_dict()
     if demand.skipped:
@@ -310,7 +315,8 @@ def summary_text(summary):
     lines = [f'{summary["requests"]} requests, {summary["launches"]} '
              f'launches, {summary["failed"]} failed; utilisation '
              f'{summary["utilisation"]:.2f}; node-hours used '
-             f'{summary["used-node-hours"]}, held '
+             f'{summary["used-node-hours"]} (idle ready '
+             f'{summary["idle-ready-node-hours"]}), held '
              f'{summary["capacity-node-hours"]}']
     waits = summary['wait-minutes']
     rows = [['', 'requests', 'p50', 'p95', 'p99', 'mean', 'unserved']]
@@ -351,6 +357,7 @@ def _plan(args, inv, demand, pools):
                   ['gate:p95:10']]
     quotas = sc.base_caps(inv, full_quota=True)
     planner = pl.Planner(demand, pools, quotas, objectives, seed=args.seed,
+                         min_ready=_min_ready(inv, demand),
                          trim_budget=args.trim_budget, block=args.block,
                          floor=args.floor)
     return planner.plan(), objectives, quotas
@@ -391,8 +398,9 @@ def run_plan(args):
         others[f'static {total}'] = pl.static_schedule(total, quotas)
     compare = {'plan': (plan.schedule, plan.result)}
     for name, schedule in others.items():
-        compare[name] = (schedule, sim.simulate(demand, pools, schedule,
-                                                seed=args.seed))
+        compare[name] = (schedule, sim.simulate(
+            demand, pools, schedule, seed=args.seed,
+            min_ready=_min_ready(inv, demand)))
     out = {
         'slo': [str(o) for o in objectives],
         'feasible': plan.feasible,
@@ -474,7 +482,8 @@ def run_report(args):
         else:
             notes.append('No plan meets ' + '; '.join(
                 str(o) for o in objectives) + ', even full quota.')
-    results = [(name, sim.simulate(demand, pools, s, seed=args.seed))
+    results = [(name, sim.simulate(demand, pools, s, seed=args.seed,
+                                   min_ready=_min_ready(inv, demand)))
                for name, s in schedules]
     try:
         paths = report.write(args.output, demand, schedules, results, notes)

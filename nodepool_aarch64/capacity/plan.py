@@ -106,12 +106,14 @@ class Plan:
 class Planner:
 
     def __init__(self, demand, pools, quotas, objectives, seed=0,
-                 launch_overhead=None, trim_budget=400, block=1, floor=1):
+                 launch_overhead=None, trim_budget=400, block=1, floor=1,
+                 min_ready=None):
         if block < 1 or 168 % block:
             raise InputError('--block', None, '', f'{block}: expected a '
                              'divisor of 168 hours (1, 2, 3, 4, 6, 8, 12, '
                              '24, ...)')
         self.block = block
+        self.min_ready = min_ready
         # Never plan fewer servers than this, so a request at a quiet
         # hour is served within the hour, not at the next busy one.
         self.floor = floor
@@ -148,7 +150,7 @@ class Planner:
     def run(self, schedule):
         self.simulations += 1
         return sim.simulate(self.demand, self.pools, schedule,
-                            seed=self.seed)
+                            seed=self.seed, min_ready=self.min_ready)
 
     def met(self, result):
         return all(o.met(result) for o in self.objectives)

@@ -155,13 +155,14 @@ def _window_intervals(window, week0):
     return intervals
 
 
-def from_windows(base, windows, week0=None):
-    """Build a schedule from base max-servers and capacity windows.
+def from_windows(base, windows, week0=None, field='max_servers'):
+    """Build a schedule from base values and capacity windows.
 
     ``base`` maps provider -> max-servers outside any window.  Each window
     sets max-servers for the providers it names while it holds; where
     windows overlap, the one listed later wins for the providers it names,
-    as in the inventory model.
+    as in the inventory model.  With ``field='min_ready'`` the keys are
+    labels and the values min-ready.
     """
     providers = tuple(base)
     spans = []
@@ -174,10 +175,10 @@ def from_windows(base, windows, week0=None):
     caps = []
     for cut in cuts:
         current = dict(base)
-        active = sorted((order, w) for a, b, order, w in spans
-                        if a <= cut < b)
+        active = sorted(((order, w) for a, b, order, w in spans
+                         if a <= cut < b), key=lambda item: item[0])
         for _, window in active:
-            for provider, value in window.max_servers.items():
+            for provider, value in getattr(window, field).items():
                 if provider in current:
                     current[provider] = value
         caps.append(tuple(current[p] for p in providers))
@@ -205,3 +206,9 @@ def from_inventory(inv, week0=None):
     """The schedule an inventory's windows give (one-off windows only
     when ``week0`` names the week)."""
     return from_windows(base_caps(inv), inv.windows, week0)
+
+
+def min_ready_from_inventory(inv, week0=None):
+    """Label -> min-ready over the week, windows applied."""
+    base = {label.name: label.min_ready for label in inv.labels}
+    return from_windows(base, inv.windows, week0, field='min_ready')

@@ -23,7 +23,7 @@ from nodepool_aarch64.capacity.schedule import WEEK
 PRECEDENCE = {'gate': 0, 'check': 1, 'check-arm64': 2, 'experimental': 2}
 DEFAULT_PRECEDENCE = 1
 
-_CAPACITY, _READY, _RELEASE, _FAILED = 0, 1, 2, 3
+_CAPACITY, _READY, _RELEASE, _FAILED, _MIN_READY = 0, 1, 2, 3, 4
 
 
 class Pool:
@@ -75,6 +75,7 @@ class Result:
         self.span = span
         self.launches = launches
         self.events = events
+        self.idle_ready_seconds = 0.0
 
     def waits(self, pipeline=None, label=None):
         d = self.demand
@@ -124,6 +125,7 @@ class Result:
             'launches': self.launches,
             'utilisation': round(self.utilisation, 4),
             'used-node-hours': round(self.used_node_hours, 1),
+            'idle-ready-node-hours': round(self.idle_ready_seconds / 3600, 1),
             'capacity-node-hours': round(self.capacity_node_hours, 1),
             'wait-minutes': {
                 'all': block(self.wait),
@@ -153,8 +155,14 @@ def percentile(values, q):
 
 
 def simulate(demand, pools, schedule, precedence=None, seed=0,
-             drain=4 * WEEK):
+             drain=4 * WEEK, min_ready=None):
     """Run the demand against pools whose max-servers follow a schedule.
+
+    ``min_ready`` is an optional Schedule keyed by label: that many idle
+    ready nodes are kept per label (Nodepool's min-ready).  A request
+    that finds one gets it at once and a replacement is launched; these
+    launches come after every pipeline's requests, as Nodepool's
+    min-ready requests do.  Idle ready time counts as used node time.
 
     Runs until every request is served or failed, or ``drain`` seconds
     after the last arrival, whichever comes first.
@@ -165,15 +173,19 @@ def simulate(demand, pools, schedule, precedence=None, seed=0,
     uniform = rng.random
     heappush, heappop = heapq.heappush, heapq.heappop
 
+    labels = list(demand.labels)
+    if min_ready is not None:
+        # Labels nobody asked for still hold their min-ready nodes.
+        labels += [name for name in min_ready.providers
+                   if name not in labels]
     npool = len(pools)
     index = {name: i for i, name in enumerate(schedule.providers)}
     cap_index = [index.get(pool.name) for pool in pools]
-    nlabels = len(demand.labels)
+    nlabels = len(labels)
     label_pools = [[] for _ in range(nlabels)]
     pool_labels = []
     for p, pool in enumerate(pools):
-        served = [li for li, name in enumerate(demand.labels)
-                  if name in pool.labels]
+        served = [li for li, name in enumerate(labels) if name in pool.labels]
         pool_labels.append(served)
         for li in served:
             label_pools[li].append(p)
@@ -198,6 +210,8 @@ def simulate(demand, pools, schedule, precedence=None, seed=0,
     prio = [precedence.get(name, DEFAULT_PRECEDENCE)
             for name in demand.pipelines]
     rprio = [prio[p] for p in demand.pipeline]
+    # Min-ready launches queue behind every pipeline.
+    ready_prio = max(list(precedence.values()) + [DEFAULT_PRECEDENCE]) + 1
     n = len(arrival)
     wait = [math.inf] * n
     attempts = [0] * n
@@ -205,12 +219,17 @@ def simulate(demand, pools, schedule, precedence=None, seed=0,
     busy = [0] * npool
     cap = [0] * npool
     queues = [[] for _ in range(nlabels)]
+    idle = [[] for _ in range(nlabels)]     # (pool, ready since)
+    inflight = [0] * nlabels                # min-ready launches
+    target = [0] * nlabels
     events = []
     seq = 0
     used = 0.0
+    idle_seconds = 0.0
     launches = 0
     failed = 0
     nevents = 0
+    outstanding = 0
 
     breaks = schedule.breaks
     caps_by_segment = schedule.caps
@@ -222,15 +241,21 @@ def simulate(demand, pools, schedule, precedence=None, seed=0,
             ci = cap_index[p]
             cap[p] = caps[ci] if ci is not None else 0
 
-    set_caps(0)
-    end_time = (arrival[-1] if n else 0.0) + drain
-    # The next capacity change: one pending event at a time keeps the
-    # heap small over long runs.
-    if nseg > 1:
-        heappush(events, (breaks[1], -1, _CAPACITY, 1, 0))
+    if min_ready is not None:
+        column = {name: i for i, name in enumerate(min_ready.providers)}
+        ready_column = [column.get(name) for name in labels]
+        ready_breaks = min_ready.breaks
+        ready_caps = min_ready.caps
+        nready = len(ready_breaks)
+
+    def set_targets(segment):
+        values = ready_caps[segment]
+        for li in range(nlabels):
+            col = ready_column[li]
+            target[li] = values[col] if col is not None else 0
 
     def launch(p, rid, now):
-        # Returns the new sequence number; pushes READY or FAILED.
+        # Pushes READY or FAILED for a launch on pool p.
         nonlocal seq, launches, used
         launches += 1
         mu = launch_mu[p]
@@ -241,6 +266,35 @@ def simulate(demand, pools, schedule, precedence=None, seed=0,
             heappush(events, (now + duration, seq, _FAILED, p, rid))
         else:
             heappush(events, (now + duration, seq, _READY, p, rid))
+
+    def request(li, key, now):
+        # Queue a request (key = (precedence, time, rid)), or launch it
+        # at once on the pool with most room.
+        q = queues[li]
+        if q:
+            # Someone already waits for this label, so no pool that
+            # serves it has room (fill() keeps that true).
+            heappush(q, key)
+            return
+        chosen = -1
+        room = 0
+        for p in label_pools[li]:
+            free = cap[p] - busy[p]
+            if free > room:
+                room = free
+                chosen = p
+        if chosen < 0:
+            heappush(q, key)
+        else:
+            busy[chosen] += 1
+            launch(chosen, key[2], now)
+
+    def top_up(li, now):
+        deficit = target[li] - len(idle[li]) - inflight[li]
+        while deficit > 0:
+            deficit -= 1
+            inflight[li] += 1
+            request(li, (ready_prio, now, -1 - li), now)
 
     def fill(p, now):
         # Start launches on pool p while it has room and work.
@@ -259,33 +313,40 @@ def simulate(demand, pools, schedule, precedence=None, seed=0,
             busy[p] += 1
             launch(p, best[2], now)
 
+    set_caps(0)
+    end_time = (arrival[-1] if n else 0.0) + drain
+    # One pending event per periodic change keeps the heap small.
+    if nseg > 1:
+        heappush(events, (breaks[1], -1, _CAPACITY, 1, 0))
+    if min_ready is not None:
+        set_targets(0)
+        for li in range(nlabels):
+            top_up(li, 0.0)
+        if nready > 1:
+            heappush(events, (ready_breaks[1], -1, _MIN_READY, 1, 0))
+
     i = 0
     now = 0.0
-    while True:
+    while i < n or outstanding:
         if i < n and (not events or arrival[i] <= events[0][0]):
             now = arrival[i]
             rid = i
             i += 1
             nevents += 1
+            outstanding += 1
             li = plabel[rid]
-            q = queues[li]
-            if q:
-                # Someone already waits for this label, so no pool that
-                # serves it has room (fill() keeps that true).
-                heappush(q, (rprio[rid], now, rid))
+            ready = idle[li]
+            if ready:
+                p, since = ready.pop()
+                idle_seconds += now - since
+                wait[rid] = 0.0
+                h = hold[rid]
+                used += now - since + h
+                seq += 1
+                heappush(events, (now + h, seq, _RELEASE, p, 0))
+                top_up(li, now)
                 continue
-            chosen = -1
-            room = 0
-            for p in label_pools[li]:
-                free = cap[p] - busy[p]
-                if free > room:
-                    room = free
-                    chosen = p
-            if chosen < 0:
-                heappush(q, (rprio[rid], now, rid))
-            else:
-                busy[chosen] += 1
-                launch(chosen, rid, now)
+            request(li, (rprio[rid], now, rid), now)
             continue
         if not events:
             break
@@ -294,37 +355,75 @@ def simulate(demand, pools, schedule, precedence=None, seed=0,
             break
         nevents += 1
         if kind == _READY:
+            if b < 0:
+                li = -1 - b
+                inflight[li] -= 1
+                q = queues[li]
+                if q and q[0][2] >= 0:
+                    # A request arrived while this node booted: it
+                    # takes the node, and another is launched.
+                    rid = heappop(q)[2]
+                    wait[rid] = now - arrival[rid]
+                    h = hold[rid]
+                    used += h
+                    seq += 1
+                    heappush(events, (now + h, seq, _RELEASE, a, 0))
+                    top_up(li, now)
+                else:
+                    idle[li].append((a, now))
+                continue
             wait[b] = now - arrival[b]
             h = hold[b]
             used += h
             seq += 1
             heappush(events, (now + h, seq, _RELEASE, a, 0))
         elif kind == _RELEASE:
+            outstanding -= 1
             busy[a] -= 1
             fill(a, now)
         elif kind == _FAILED:
+            if b < 0:
+                # The next top-up asks again.
+                inflight[-1 - b] -= 1
+                busy[a] -= 1
+                fill(a, now)
+                continue
             attempts[b] += 1
             if attempts[b] < retries[a]:
                 launch(a, b, now)
             else:
                 failed += 1
+                outstanding -= 1
                 busy[a] -= 1
                 fill(a, now)
-        else:
+        elif kind == _CAPACITY:
             set_caps(a % nseg)
             for p in range(npool):
                 fill(p, now)
-            pending = i < n or any(queues) or len(events) > 0
-            if pending:
-                nxt = a + 1
-                week, segment = divmod(nxt, nseg)
-                heappush(events, (week * WEEK + breaks[segment], -1,
-                                  _CAPACITY, nxt, 0))
+            nxt = a + 1
+            week, segment = divmod(nxt, nseg)
+            heappush(events, (week * WEEK + breaks[segment], -1,
+                              _CAPACITY, nxt, 0))
+        else:
+            set_targets(a % nready)
+            for li in range(nlabels):
+                top_up(li, now)
+            nxt = a + 1
+            week, segment = divmod(nxt, nready)
+            heappush(events, (week * WEEK + ready_breaks[segment], -1,
+                              _MIN_READY, nxt, 0))
 
+    # Nodes still idle and ready at the end held capacity until then.
+    for ready in idle:
+        for _, since in ready:
+            idle_seconds += now - since
+            used += now - since
     span = max(now, arrival[-1] if n else 0.0)
     capacity = _capacity_seconds(schedule, pools, cap_index, span)
-    return Result(demand, wait, failed, used, capacity, span, launches,
-                  nevents)
+    result = Result(demand, wait, failed, used, capacity, span, launches,
+                    nevents)
+    result.idle_ready_seconds = idle_seconds
+    return result
 
 
 def _capacity_seconds(schedule, pools, cap_index, span):

@@ -192,3 +192,55 @@ class TestMechanics(testtools.TestCase):
         a = sim.simulate(demand, pools, schedule, seed=1)
         b = sim.simulate(demand, pools, schedule, seed=1)
         self.assertEqual(a.wait, b.wait)
+
+
+class TestMinReady(testtools.TestCase):
+
+    def run_ready(self, rows, servers, ready, **kw):
+        demand = demand_mod.Demand(ORIGIN, rows)
+        pools = [sim.Pool('p', ['x', 'y'], launch_mean=300, launch_sd=0.001)]
+        min_ready = schedule_mod.Schedule.static(ready)
+        return sim.simulate(demand, pools,
+                            schedule_mod.Schedule.static({'p': servers}),
+                            min_ready=min_ready, **kw)
+
+    def test_ready_node_is_taken_at_once_and_replaced(self):
+        rows = [(1000.0, 'check', 'x', 600.0), (5000.0, 'check', 'x', 600.0)]
+        result = self.run_ready(rows, 2, {'x': 1})
+        self.assertEqual(0.0, result.wait[0])
+        self.assertEqual(0.0, result.wait[1])
+        # Idle: 300-1000, 1300-5000, then 5300 until the run ends at 5600.
+        self.assertAlmostEqual(700 + 3700 + 300, result.idle_ready_seconds,
+                               delta=1)
+        self.assertEqual(3, result.launches)
+        without = self.run_ready(rows, 2, {'x': 0})
+        self.assertAlmostEqual(300.0, without.wait[0], delta=1)
+        self.assertEqual(0.0, without.idle_ready_seconds)
+
+    def test_requests_come_before_min_ready_launches(self):
+        # One server: the ready node goes to the first request; the
+        # second request, not the replacement, gets the freed server.
+        rows = [(1000.0, 'check', 'x', 600.0), (1001.0, 'check', 'x', 600.0)]
+        result = self.run_ready(rows, 1, {'x': 1})
+        self.assertEqual(0.0, result.wait[0])
+        self.assertAlmostEqual(1600 + 300 - 1001, result.wait[1], delta=1)
+
+    def test_request_takes_a_booting_min_ready_node(self):
+        rows = [(100.0, 'gate', 'x', 600.0)]
+        result = self.run_ready(rows, 1, {'x': 1})
+        self.assertAlmostEqual(200.0, result.wait[0], delta=1)
+
+    def test_label_without_requests_still_holds_its_nodes(self):
+        rows = [(0.0, 'check', 'x', 3600.0)]
+        result = self.run_ready(rows, 3, {'y': 2})
+        self.assertAlmostEqual(2 * (3900 - 300), result.idle_ready_seconds,
+                               delta=2)
+
+    def test_inventory_min_ready_window(self):
+        from nodepool_aarch64.inventory import load_inventory
+        inv = load_inventory()
+        ready = schedule_mod.min_ready_from_inventory(inv)
+        bionic = ready.providers.index('ubuntu-bionic-arm64')
+        tuesday_3pm = 1 * schedule_mod.DAY + 15 * schedule_mod.HOUR
+        self.assertEqual(1, ready.at(tuesday_3pm)[bionic])
+        self.assertEqual(0, ready.at(tuesday_3pm + 8 * 3600)[bionic])
