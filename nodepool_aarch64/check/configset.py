@@ -379,6 +379,13 @@ def load(paths):
 
 
 def _load_file(configset, path, explicit):
+    if not os.path.isfile(path):
+        # A device or FIFO (or a link to one) never ends or never
+        # answers: /dev/zero reports size 0 and reads forever.
+        if explicit:
+            raise InputError(path, None, '', 'not a regular file')
+        configset.notes.append(f'{path}: not a regular file, skipped')
+        return
     text = yamlutil.read_text(path)
     documents, duplicates = yamlutil.load_documents(path, text)
     if not documents:

@@ -164,6 +164,19 @@ class TestCli(testtools.TestCase):
         proc, elapsed = run_cli(path)
         self.assertUnusable(proc, elapsed, path, 'YAML')
 
+    def test_device_and_fifo(self):
+        self.assertUnusable(*run_cli('/dev/zero'), '/dev/zero',
+                            'not a regular file')
+        fifo = os.path.join(self.dir, 'pipe.yaml')
+        os.mkfifo(fifo)
+        os.symlink('/dev/zero', os.path.join(self.dir, 'zero.yaml'))
+        self.write('nl.yaml', base.LAUNCHER)
+        proc, elapsed = run_cli('-v', self.dir)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertIn('pipe.yaml: not a regular file, skipped', proc.stderr)
+        self.assertIn('zero.yaml: not a regular file, skipped', proc.stderr)
+        self.assertLess(elapsed, TIME_LIMIT)
+
     def test_missing_path(self):
         path = os.path.join(self.dir, 'nope')
         self.assertUnusable(*run_cli(path), path,
