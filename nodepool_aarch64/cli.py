@@ -7,6 +7,7 @@ function returns the exit code: 0 ok, 1 findings, 2 unusable input.
 
 import argparse
 import importlib
+import os
 import sys
 
 from nodepool_aarch64.errors import InputError
@@ -52,6 +53,12 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. "| head"): not an error worth a
+        # traceback.  Point stdout at /dev/null so the interpreter's final
+        # flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == '__main__':
