@@ -98,7 +98,8 @@ class TestCli(testtools.TestCase):
         self.assertEqual(('NPA010', 'error', 4),
                          (finding['code'], finding['severity'],
                           finding['line']))
-        self.assertEqual(['NPA052', 'NPA053', 'NPA060'], data['skipped'])
+        self.assertEqual(['NPA052', 'NPA053', 'NPA054', 'NPA060'],
+                         data['skipped'])
 
     def test_verbose_says_which_rules_were_skipped(self):
         proc, _ = run_cli('-v', self.write('nl.yaml', base.LAUNCHER))

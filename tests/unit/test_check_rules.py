@@ -418,8 +418,11 @@ class TestFlavors(CheckCase):
         self.pool['labels'][0]['min-ram'] = 16000
         facts = inventory_facts(flavors={'os.large': (8, 8192),
                                          'os.large-16': (8, 16384)})
-        found = self.only(self.check(facts=facts), 'NPA050')
-        self.assertIn('may boot os.large-16', found[0].message)
+        found = self.only(self.check(facts=facts), 'NPA054')
+        self.assertIn('which is os.large-16', found[0].message)
+        self.assertNotIn('NPA050', self.codes(self.check(facts=facts)))
+        self.pool['labels'][0]['min-ram'] = 8000
+        self.assertEqual([], self.check(facts=facts).findings)
 
     def test_flavor_copied_from_other_cloud(self):
         osuosl = copy.deepcopy(self.provider)

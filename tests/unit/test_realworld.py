@@ -21,7 +21,7 @@ REALWORLD = os.path.join(
 CATEGORY_CODES = {
     'label-not-served': {'NPA012', 'NPA013'},
     'missing-diskimage': {'NPA014', 'NPA015'},
-    'flavor-mismatch': {'NPA050', 'NPA051', 'NPA052', 'NPA053'},
+    'flavor-mismatch': {'NPA050', 'NPA051', 'NPA052', 'NPA053', 'NPA054'},
     'timeout': {'NPA040', 'NPA041'},
     'nodeset-label-missing': {'NPA010'},
     'duplicate': {'NPA002', 'NPA003'},

@@ -34,20 +34,15 @@ def _flavor_labels(labels):
       'part of another flavor name of the same cloud: Nodepool may pick '
       'the other flavor')
 def min_ram_with_flavor_name(configset, context):
-    clouds = _by_cloud(configset)
-    for cloud, labels in clouds.items():
+    for cloud, labels in _by_cloud(configset).items():
         names = {x.flavor_name for x in _flavor_labels(labels)}
-        facts = _cloud_facts(context, labels[0].provider) if labels else None
-        if facts is not None:
-            names |= set(facts.flavors)
         for label in _flavor_labels(labels):
-            if label.min_ram is None:
-                continue
+            if label.min_ram is None or \
+                    _cloud_facts(context, label.provider) is not None:
+                continue  # with the cloud's real flavors, NPA054 decides
             wider = sorted(n for n in names
                            if n != label.flavor_name and
                            label.flavor_name in n)
-            if facts is not None:
-                wider = _picked_instead(facts, label)
             if wider:
                 yield label.source.finding(
                     label.data, 'NPA050', WARNING,
@@ -56,6 +51,26 @@ def min_ram_with_flavor_name(configset, context):
                     f'matches any flavor whose name contains it and may '
                     f'boot {", ".join(wider)}; drop min-ram to match the '
                     f'name exactly', key='min-ram')
+
+
+@rule('NPA054', ERROR, 'min-ram together with flavor-name makes Nodepool '
+      'boot a different flavor than the one named (needs --inventory)',
+      needs_facts=True)
+def min_ram_picks_other_flavor(configset, context):
+    for label in configset.pool_labels:
+        facts = _cloud_facts(context, label.provider)
+        if facts is None or label.min_ram is None or \
+                label.flavor_name is None:
+            continue
+        picked = _picked_instead(facts, label)
+        if picked:
+            yield label.source.finding(
+                label.data, 'NPA054', ERROR,
+                f'{label.where()} sets min-ram {label.min_ram} with '
+                f'flavor-name {label.flavor_name}; Nodepool takes the '
+                f'smallest flavor of {facts.cloud} with that much RAM '
+                f'whose name contains it, which is {picked[0]}; drop '
+                f'min-ram to boot {label.flavor_name}', key='min-ram')
 
 
 def _picked_instead(facts, label):
