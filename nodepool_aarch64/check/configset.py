@@ -246,6 +246,31 @@ class ZuulFile(Source):
                 refs += self._project_refs(body, stanza)
         return refs
 
+    def nodeset_names(self):
+        """(name, node) for each nodeset a job or project asks for by name.
+        """
+        found = []
+        jobs = [(b, b.get('nodeset')) for b in self.bodies('job')]
+        for stanza in ('project', 'project-template'):
+            for body in self.bodies(stanza):
+                for config in body.values():
+                    if not isinstance(config, dict):
+                        continue
+                    for job in config.get('jobs') or []:
+                        if isinstance(job, dict) and len(job) == 1:
+                            (_, job_body), = job.items()
+                            if isinstance(job_body, dict):
+                                jobs.append((job_body,
+                                             job_body.get('nodeset')))
+        for body, nodeset in jobs:
+            if isinstance(nodeset, str):
+                found.append((nodeset, body))
+            elif isinstance(nodeset, dict):
+                for alternative in nodeset.get('alternatives') or []:
+                    if isinstance(alternative, str):
+                        found.append((alternative, nodeset))
+        return found
+
     def _nodeset_refs(self, nodeset, owner):
         refs = []
         if not isinstance(nodeset, dict):

@@ -263,6 +263,24 @@ class TestReferences(CheckCase):
         found = self.only(self.check(launcher=False), 'NPA010')
         self.assertIn('label zl-arm64', found[0].message)
 
+    def test_job_names_undefined_nodeset(self):
+        self.zuul.append({'job': {'name': 'j2',
+                                  'nodeset': 'ubuntu-noble-arm46'}})
+        self.zuul.append({'project': {'check': {'jobs': [
+            {'j2': {'nodeset': 'ubuntu-noble-arm64'}},
+            {'j3': {'nodeset': {'alternatives': ['nope',
+                                                 'ubuntu-noble-arm64']}}},
+        ]}}})
+        found = self.only(self.check(), 'NPA016')
+        self.assertEqual(['nodeset nope', 'nodeset ubuntu-noble-arm46'],
+                         sorted(' '.join(f.message.split()[:2])
+                                for f in found))
+        self.assertEqual('warning', found[0].severity)
+
+    def test_nodesets_from_elsewhere_are_not_judged(self):
+        self.zuul = [{'job': {'name': 'j', 'nodeset': 'ubuntu-noble'}}]
+        self.assertEqual([], self.check().findings)
+
     def test_pool_label_undeclared(self):
         self.launcher['labels'].pop()
         found = self.only(self.check(), 'NPA011')

@@ -4,7 +4,7 @@ These are the mistakes that pass ``nodepool config-validate`` file by
 file and then end as NODE_FAILURE, or crash a launcher on restart.
 """
 
-from nodepool_aarch64.check.rules import ERROR, rule
+from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
 # Keys that make a top-level diskimage something this builder builds.
 BUILT_BY = frozenset(('elements', 'dib-cmd', 'parent'))
@@ -23,6 +23,23 @@ def nodeset_label_not_served(configset, context):
                 f'{ref.owner} asks for label {ref.label}, which no '
                 f'launcher pool in this config set serves; its jobs can '
                 f'only end in NODE_FAILURE', key='label')
+
+
+@rule('NPA016', WARNING, 'a job asks for a nodeset by a name that no '
+      'nodeset of the config set defines')
+def nodeset_undefined(configset, context):
+    defined = {body.get('name') for f in configset.zuul
+               for body in f.bodies('nodeset')}
+    if not defined:
+        return  # nodesets come from elsewhere: nothing to compare
+    for f in configset.zuul:
+        for name, node in f.nodeset_names():
+            if name not in defined:
+                yield f.finding(
+                    node, 'NPA016', WARNING,
+                    f'nodeset {name} is defined nowhere in this config '
+                    f'set; Zuul rejects the job unless another repo of '
+                    f'the tenant defines it', key='nodeset')
 
 
 @rule('NPA011', ERROR, 'a pool label is not declared in the top-level '
