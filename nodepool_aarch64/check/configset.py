@@ -39,6 +39,10 @@ def _items(value):
     return [x for x in value if isinstance(x, dict)]
 
 
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
 def _name(value):
     name = value.get('name') if isinstance(value, dict) else None
     return name if isinstance(name, str) else None
@@ -235,40 +239,42 @@ class ZuulFile(Source):
         return [body for kind, body, _ in self.stanzas
                 if kind == stanza and isinstance(body, dict)]
 
+    def job_bodies(self):
+        """(owner, job body) for job stanzas and project pipeline jobs."""
+        for body in self.bodies('job'):
+            yield f'job {_name(body)}', body
+        for stanza in ('project', 'project-template'):
+            for project in self.bodies(stanza):
+                name = _name(project) or stanza
+                for pipeline, config in project.items():
+                    if not isinstance(config, dict):
+                        continue
+                    for job in _list(config.get('jobs')):
+                        if isinstance(job, dict) and len(job) == 1:
+                            (job_name, body), = job.items()
+                            if isinstance(body, dict):
+                                yield (f'{stanza} {name} {pipeline} job '
+                                       f'{job_name}', body)
+
     def node_refs(self):
         refs = []
         for body in self.bodies('nodeset'):
             refs += self._nodeset_refs(body, f'nodeset {_name(body)}')
-        for body in self.bodies('job'):
-            refs += self._job_refs(body, f'job {_name(body)}')
-        for stanza in ('project', 'project-template'):
-            for body in self.bodies(stanza):
-                refs += self._project_refs(body, stanza)
+        for owner, body in self.job_bodies():
+            refs += self._nodeset_refs(body.get('nodeset'), owner)
         return refs
 
     def nodeset_names(self):
-        """(name, node) for each nodeset a job or project asks for by name.
-        """
+        """(name, node) for each nodeset a job asks for by name."""
         found = []
-        jobs = [(b, b.get('nodeset')) for b in self.bodies('job')]
-        for stanza in ('project', 'project-template'):
-            for body in self.bodies(stanza):
-                for config in body.values():
-                    if not isinstance(config, dict):
-                        continue
-                    for job in config.get('jobs') or []:
-                        if isinstance(job, dict) and len(job) == 1:
-                            (_, job_body), = job.items()
-                            if isinstance(job_body, dict):
-                                jobs.append((job_body,
-                                             job_body.get('nodeset')))
-        for body, nodeset in jobs:
+        for _, body in self.job_bodies():
+            nodeset = body.get('nodeset')
             if isinstance(nodeset, str):
                 found.append((nodeset, body))
             elif isinstance(nodeset, dict):
-                for alternative in nodeset.get('alternatives') or []:
-                    if isinstance(alternative, str):
-                        found.append((alternative, nodeset))
+                found += [(x, nodeset)
+                          for x in _list(nodeset.get('alternatives'))
+                          if isinstance(x, str)]
         return found
 
     def _nodeset_refs(self, nodeset, owner):
@@ -283,26 +289,8 @@ class ZuulFile(Source):
             for label in labels if isinstance(labels, list) else [labels]:
                 if isinstance(label, str):
                     refs.append(NodeRef(self, node, label, owner))
-        for alternative in nodeset.get('alternatives') or []:
+        for alternative in _list(nodeset.get('alternatives')):
             refs += self._nodeset_refs(alternative, owner)
-        return refs
-
-    def _job_refs(self, job, owner):
-        return self._nodeset_refs(job.get('nodeset'), owner)
-
-    def _project_refs(self, project, stanza):
-        refs = []
-        name = _name(project) or stanza
-        for pipeline, config in project.items():
-            if not isinstance(config, dict):
-                continue
-            for job in config.get('jobs') or []:
-                if isinstance(job, dict) and len(job) == 1:
-                    (job_name, body), = job.items()
-                    if isinstance(body, dict):
-                        refs += self._job_refs(
-                            body, f'{stanza} {name} {pipeline} job '
-                                  f'{job_name}')
         return refs
 
 

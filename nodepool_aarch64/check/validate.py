@@ -105,8 +105,11 @@ def _provider_prefix(exc):
         if frame.f_code.co_name == 'validate' and \
                 'provider_dict' in frame.f_locals:
             provider = frame.f_locals['provider_dict']
-            config = frame.f_locals.get('config') or {}
-            for i, candidate in enumerate(config.get('providers') or []):
+            config = frame.f_locals.get('config')
+            providers = config.get('providers') \
+                if isinstance(config, dict) else None
+            for i, candidate in enumerate(
+                    providers if isinstance(providers, list) else []):
                 if candidate is provider:
                     return ('providers', i)
         tb = tb.tb_next

@@ -49,15 +49,21 @@ def _replace(data, path, value):
     return data
 
 
+PROJECT = [{'project': {'check': {'jobs': [
+    'unit-arm64',
+    {'unit-arm64': {'nodeset': 'ubuntu-noble-arm64'}},
+    {'other': {'nodeset': {'alternatives': [
+        'ubuntu-noble-arm64',
+        {'nodes': [{'name': 'a', 'label': 'ubuntu-noble-arm64'}]}]}}}]}}}]
 DOCS = {'nl.yaml': base.LAUNCHER, 'nb.yaml': base.BUILDER,
-        'zuul.yaml': base.ZUUL}
+        'zuul.yaml': base.ZUUL + PROJECT + base.ZUUL_LAUNCHER}
 TARGETS = [(name, path) for name, doc in sorted(DOCS.items())
            for path in _paths(doc) if path]
 
 
 class TestFuzz(testtools.TestCase):
 
-    @hypothesis.settings(max_examples=150, deadline=None,
+    @hypothesis.settings(max_examples=200, deadline=None,
                          suppress_health_check=list(
                              hypothesis.HealthCheck))
     @hypothesis.given(st.lists(st.tuples(st.sampled_from(TARGETS), JUNK),

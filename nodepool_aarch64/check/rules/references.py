@@ -29,7 +29,8 @@ def nodeset_label_not_served(configset, context):
       'nodeset of the config set defines')
 def nodeset_undefined(configset, context):
     defined = {body.get('name') for f in configset.zuul
-               for body in f.bodies('nodeset')}
+               for body in f.bodies('nodeset')
+               if isinstance(body.get('name'), str)}
     if not defined:
         return  # nodesets come from elsewhere: nothing to compare
     for f in configset.zuul:
