@@ -28,11 +28,20 @@ def _tail(path, lines=TAIL_LINES):
 
 def keep_on_failure(test, files):
     """Register ``files`` (a callable returning paths) as ``test``'s
-    artefacts; they are saved only if the test fails or errors."""
+    artefacts; they are saved only if the test fails or errors.
+
+    Returns the saving function, for a fixture to call itself when its
+    own setUp fails: fixtures clean up (and delete their files) before
+    the test hears of the exception.
+    """
+    saved = []
 
     def save(exc_info, tb_label='traceback'):
         if exc_info and issubclass(exc_info[0], unittest.SkipTest):
             return
+        if saved:
+            return
+        saved.append(True)
         target = os.path.join(ARTEFACT_ROOT, test.id())
         os.makedirs(target, exist_ok=True)
         for path in files():
@@ -52,3 +61,4 @@ def keep_on_failure(test, files):
             os.path.abspath(target)))
 
     test.addOnException(save)
+    return save

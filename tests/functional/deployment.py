@@ -73,7 +73,16 @@ class LauncherDeployment(fixtures.Fixture):
             self.staging, 'nodepool', LAUNCHER_HOST + '.yaml')
         self.zookeeper = None
         self.launcher = None
-        artefacts.keep_on_failure(self.test, self._artefacts)
+        save = artefacts.keep_on_failure(self.test, self._artefacts)
+        try:
+            self._start()
+        except Exception:
+            # Our cleanups (and the temporary directory's) run before the
+            # test sees this exception: keep the logs now.
+            save(sys.exc_info())
+            raise
+
+    def _start(self):
         self.zookeeper = self.useFixture(
             zookeeper_mod.TLSZooKeeper(self.base))
         args = ['render', '--output-dir', self.staging]
