@@ -1,0 +1,413 @@
+"""Throw-away mirrors and a throw-away node for the mirror role.
+
+* ``build_mirror_tree`` lays out what an OpenDev mirror serves, in
+  miniature: a Debian archive (``/debian``, ``/debian-security``) with
+  one small package, a simple PyPI index (``/pypi/simple``) and an Arm64
+  style wheel mirror (``/wheel/<distro>-<version>-<arch>``).
+* ``MirrorServer`` serves such a tree over HTTP and records each request
+  path, so a test can tell which mirror a fetch really went through.
+* ``DebianNode`` is a debootstrap'd Debian root for Ansible's chroot
+  connection, built once per machine and copied per test.
+"""
+
+import base64
+import contextlib
+import fcntl
+import gzip
+import hashlib
+import http.server
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+
+import fixtures
+
+DEBIAN_RELEASE = 'bookworm'
+DEBIAN_VERSION = '12'
+DEB_PACKAGE = 'npa-hello'
+SDIST_NAME = 'npa-hello'
+WHEEL_ONLY_NAME = 'npa-wheel-only'
+
+CACHE_DIR = os.environ.get('NODEPOOL_AARCH64_CACHE',
+                           '/var/tmp/nodepool-aarch64')
+
+
+def dpkg_arch():
+    return subprocess.run(['dpkg', '--print-architecture'], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def wheel_dir():
+    """The wheel mirror directory the role picks for the Debian root."""
+    return f'debian-{DEBIAN_VERSION}-{platform.machine().lower()}'
+
+
+# -- the mirror tree -------------------------------------------------------
+
+def _write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    mode = 'wb' if isinstance(data, bytes) else 'w'
+    with open(path, mode) as f:
+        f.write(data)
+
+
+def _build_deb(workdir, name, version, payload_bytes):
+    """A real .deb built by dpkg-deb, with ``payload_bytes`` of data."""
+    pkg = os.path.join(workdir, f'{name}-pkg')
+    _write(os.path.join(pkg, 'DEBIAN', 'control'),
+           f'Package: {name}\nVersion: {version}\nArchitecture: all\n'
+           'Maintainer: nodepool-aarch64 tests <tests@example.org>\n'
+           'Section: misc\nPriority: optional\n'
+           f'Description: {name} test package\n')
+    # Incompressible data, so the bytes on the wire are the bytes asked.
+    _write(os.path.join(pkg, 'usr', 'share', name, 'data'),
+           os.urandom(payload_bytes))
+    deb = os.path.join(workdir, f'{name}_{version}_all.deb')
+    subprocess.run(['dpkg-deb', '-Zgzip', '--root-owner-group', '--build',
+                    pkg, deb], check=True, capture_output=True)
+    return deb
+
+
+def _deb_control(deb):
+    return subprocess.run(['dpkg-deb', '-f', deb], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def _build_archive(top, suites, debs, arch):
+    """A Debian archive at ``top`` (pool + one dists/ per suite)."""
+    stanzas = []
+    for deb in debs:
+        name = os.path.basename(deb)
+        rel = f'pool/main/n/{name.split("_")[0]}/{name}'
+        os.makedirs(os.path.dirname(os.path.join(top, rel)), exist_ok=True)
+        shutil.copy(deb, os.path.join(top, rel))
+        with open(deb, 'rb') as f:
+            data = f.read()
+        stanzas.append(_deb_control(deb).rstrip('\n') + '\n'
+                       f'Filename: {rel}\nSize: {len(data)}\n'
+                       f'MD5sum: {hashlib.md5(data).hexdigest()}\n'
+                       f'SHA256: {hashlib.sha256(data).hexdigest()}\n')
+    packages = '\n'.join(stanzas).encode()
+    for suite in suites:
+        dist = os.path.join(top, 'dists', suite)
+        files = {}
+        for sub in (f'main/binary-{arch}', 'main/binary-all'):
+            files[f'{sub}/Packages'] = packages
+            files[f'{sub}/Packages.gz'] = gzip.compress(packages, mtime=0)
+        release = [f'Origin: nodepool-aarch64\nLabel: nodepool-aarch64\n'
+                   f'Suite: {suite}\nCodename: {suite}\n'
+                   'Date: Thu, 01 Jan 2026 00:00:00 UTC\n'
+                   f'Architectures: {arch} all\nComponents: main\n'
+                   'SHA256:\n']
+        for rel, data in sorted(files.items()):
+            _write(os.path.join(dist, rel), data)
+            release.append(f' {hashlib.sha256(data).hexdigest()} '
+                           f'{len(data)} {rel}\n')
+        _write(os.path.join(dist, 'Release'), ''.join(release))
+
+
+def _build_wheel(workdir, project, version, payload_bytes):
+    """A minimal valid pure-Python wheel."""
+    dist = project.replace('-', '_')
+    name = f'{dist}-{version}-py3-none-any.whl'
+    path = os.path.join(workdir, name)
+    info = f'{dist}-{version}.dist-info'
+    files = {
+        f'{dist}/__init__.py': b'',
+        f'{dist}/data.bin': os.urandom(payload_bytes),
+        f'{info}/METADATA': (f'Metadata-Version: 2.1\nName: {project}\n'
+                             f'Version: {version}\n').encode(),
+        f'{info}/WHEEL': (b'Wheel-Version: 1.0\nGenerator: nodepool-aarch64'
+                          b'\nRoot-Is-Purelib: true\nTag: py3-none-any\n'),
+    }
+    record = ''.join(
+        f'{p},sha256={_urlsafe_sha256(d)},{len(d)}\n' for p, d in
+        files.items()) + f'{info}/RECORD,,\n'
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as z:
+        for p, d in files.items():
+            z.writestr(p, d)
+        z.writestr(f'{info}/RECORD', record)
+    return path
+
+
+def _urlsafe_sha256(data):
+    return base64.urlsafe_b64encode(
+        hashlib.sha256(data).digest()).rstrip(b'=').decode()
+
+
+def _simple_index(top, wheels):
+    """A PEP 503 simple index of ``{project: [wheel paths]}``."""
+    links = []
+    for project, paths in sorted(wheels.items()):
+        pdir = os.path.join(top, project)
+        os.makedirs(pdir, exist_ok=True)
+        entries = []
+        for path in paths:
+            name = os.path.basename(path)
+            shutil.copy(path, os.path.join(pdir, name))
+            with open(path, 'rb') as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            entries.append(f'<a href="{name}#sha256={digest}">{name}</a><br>')
+        _write(os.path.join(pdir, 'index.html'),
+               '<!DOCTYPE html><html><body>\n' + '\n'.join(entries)
+               + '\n</body></html>\n')
+        links.append(f'<a href="{project}/">{project}</a><br>')
+    _write(os.path.join(top, 'index.html'),
+           '<!DOCTYPE html><html><body>\n' + '\n'.join(links)
+           + '\n</body></html>\n')
+
+
+def build_mirror_tree(top, deb_packages=1, wheels=1, payload_bytes=16384):
+    """Lay out a tiny mirror at ``top``; return what a fetch should get.
+
+    ``deb_packages`` packages ``npa-hello``, ``npa-hello-2``, ... and as
+    many wheels; each carries ``payload_bytes`` of incompressible data.
+    """
+    work = os.path.join(top, '.build')
+    os.makedirs(work)
+    arch = dpkg_arch()
+    debs = [_build_deb(work, DEB_PACKAGE + ('' if i == 0 else f'-{i + 1}'),
+                       '1.0', payload_bytes) for i in range(deb_packages)]
+    _build_archive(os.path.join(top, 'debian'),
+                   [DEBIAN_RELEASE, f'{DEBIAN_RELEASE}-updates'], debs, arch)
+    _build_archive(os.path.join(top, 'debian-security'),
+                   [f'{DEBIAN_RELEASE}-security'], [], arch)
+    projects = [SDIST_NAME + ('' if i == 0 else f'-{i + 1}')
+                for i in range(wheels)]
+    _simple_index(os.path.join(top, 'pypi', 'simple'), {
+        p: [_build_wheel(work, p, '1.0', payload_bytes)] for p in projects})
+    _simple_index(os.path.join(top, 'wheel', wheel_dir()), {
+        WHEEL_ONLY_NAME: [_build_wheel(work, WHEEL_ONLY_NAME, '1.0',
+                                       payload_bytes)]})
+    shutil.rmtree(work)
+    _write(os.path.join(top, 'index.html'), 'mirror\n')
+    return {'debs': [os.path.basename(d).split('_')[0] for d in debs],
+            'wheels': projects + [WHEEL_ONLY_NAME]}
+
+
+# -- serving it ------------------------------------------------------------
+
+class MirrorServer:
+    """Serve a directory over HTTP in a thread; record request paths."""
+
+    def __init__(self, directory, host='127.0.0.1', port=0):
+        self.directory = directory
+        self.host = host
+        self.port = port
+        self.requests = []
+        self._server = None
+        self._thread = None
+
+    @property
+    def url(self):
+        return f'http://{self.host}:{self.port}'
+
+    def start(self):
+        requests = self.requests
+        directory = self.directory
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=directory, **kwargs)
+
+            def log_message(self, fmt, *args):
+                pass
+
+            def send_head(self):
+                requests.append(self.path)
+                return super().send_head()
+
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        self._server = http.server.ThreadingHTTPServer(
+            (self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = None
+
+    def fetched(self, prefix):
+        return [p for p in self.requests if p.startswith(prefix)]
+
+
+# -- a node to run the role on -----------------------------------------------
+
+def debian_uri():
+    """The Debian archive this machine's own apt uses."""
+    try:
+        with open('/etc/apt/sources.list.d/debian.sources') as f:
+            for m in re.finditer(r'^URIs:\s*(\S+)', f.read(), re.M):
+                if 'security' not in m.group(1):
+                    return m.group(1)
+    except OSError:
+        pass
+    return 'http://deb.debian.org/debian'
+
+
+def _cached_root():
+    """A pristine Debian root with python3 and pip, built once."""
+    root = os.path.join(CACHE_DIR, f'debian-{DEBIAN_RELEASE}-root')
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    with open(os.path.join(CACHE_DIR, '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(os.path.join(root, '.complete')):
+            return root
+        partial = root + '.partial'
+        shutil.rmtree(partial, ignore_errors=True)
+        proc = subprocess.run(
+            ['debootstrap', '--variant=minbase',
+             '--include=python3,python3-pip', DEBIAN_RELEASE, partial,
+             debian_uri()], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError('debootstrap failed:\n' + proc.stdout[-2000:]
+                               + proc.stderr[-2000:])
+        shutil.rmtree(root, ignore_errors=True)
+        _write(os.path.join(partial, '.complete'), '')
+        os.rename(partial, root)
+        return root
+
+
+class DebianNode(fixtures.Fixture):
+    """A throw-away Debian node at ``<parent>/root``.
+
+    An overlay mount over the cached root makes a fresh node in
+    milliseconds; where overlayfs is unavailable the root is copied.
+    """
+
+    def __init__(self, parent):
+        super().__init__()
+        self.parent = parent
+        self.root = os.path.join(parent, 'root')
+
+    def _setUp(self):
+        lower = _cached_root()
+        upper = os.path.join(self.parent, 'upper')
+        work = os.path.join(self.parent, 'work')
+        for d in (self.root, upper, work):
+            os.makedirs(d)
+        mount = subprocess.run(
+            ['mount', '-t', 'overlay', 'overlay', '-o',
+             f'lowerdir={lower},upperdir={upper},workdir={work}', self.root],
+            capture_output=True, text=True)
+        if mount.returncode == 0:
+            self.addCleanup(subprocess.run, ['umount', self.root],
+                            check=True)
+        else:
+            os.rmdir(self.root)
+            subprocess.run(['cp', '-a', lower, self.root], check=True)
+
+
+def in_root(root, *argv, **kwargs):
+    """Run a command inside the root, as the job on a node would."""
+    return subprocess.run(['chroot', root, *argv], capture_output=True,
+                          text=True, **kwargs)
+
+
+# -- running the role --------------------------------------------------------
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+APPLY_PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'functional', 'playbooks',
+                              'apply-region-mirror.yaml')
+RECAP = re.compile(r'^\S+\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)'
+                   r'\s+failed=(\d+)', re.M)
+
+
+class AnsibleRun:
+    def __init__(self, proc, seconds):
+        self.proc = proc
+        self.seconds = seconds
+        self.output = proc.stdout + proc.stderr
+        m = RECAP.search(proc.stdout)
+        self.ok, self.changed, self.unreachable, self.failed = (
+            int(x) for x in m.groups()) if m else (0, 0, 0, 0)
+        self.returncode = proc.returncode
+
+
+def apply_role(root, extra_vars, host_vars=None, netns=None, env=None):
+    """Run the role with ansible-playbook and the chroot connection."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inventory = os.path.join(tmp, 'inventory.yaml')
+        node = {'ansible_connection': 'community.general.chroot',
+                'ansible_host': root,
+                'ansible_python_interpreter': '/usr/bin/python3'}
+        node.update(host_vars or {})
+        with open(inventory, 'w') as f:
+            json.dump({'all': {'hosts': {'node': node}}}, f)
+        varfile = os.path.join(tmp, 'vars.json')
+        with open(varfile, 'w') as f:
+            json.dump(extra_vars, f)
+        argv = [os.path.join(os.path.dirname(sys.executable),
+                             'ansible-playbook'),
+                '-i', inventory, '-e', '@' + varfile, APPLY_PLAYBOOK]
+        if netns:
+            argv = ['ip', 'netns', 'exec', netns] + argv
+        environ = dict(os.environ,
+                       ANSIBLE_ROLES_PATH=os.path.join(REPO_ROOT, 'roles'),
+                       ANSIBLE_NOCOLOR='1',
+                       ANSIBLE_HOST_KEY_CHECKING='false',
+                       ANSIBLE_RETRY_FILES_ENABLED='false',
+                       **(env or {}))
+        start = time.monotonic()
+        proc = subprocess.run(argv, capture_output=True, text=True,
+                              env=environ, cwd=REPO_ROOT)
+        return AnsibleRun(proc, time.monotonic() - start)
+
+
+def fetch(root, names, netns=None, timeout=None):
+    """The fixed fetch a job does: apt-get update + download, pip download.
+
+    Returns ``(ok, seconds, output)``.
+    """
+    script = ('set -e\n'
+              'rm -rf /tmp/fetch && mkdir -p /tmp/fetch && cd /tmp/fetch\n'
+              # apt downloads as its _apt user.
+              'chown _apt /tmp/fetch\n'
+              'apt-get -q update\n'
+              f'apt-get -q download {" ".join(names["debs"])}\n'
+              'python3 -m pip download --disable-pip-version-check '
+              f'--no-deps -d /tmp/fetch {" ".join(names["wheels"])}\n')
+    # A node's environment, not this machine's: PIP_* variables here
+    # would override the pip.conf under test.
+    argv = ['env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root',
+            'LANG=C.UTF-8', 'DEBIAN_FRONTEND=noninteractive',
+            'chroot', root, '/bin/sh', '-c', script]
+    if netns:
+        argv = ['ip', 'netns', 'exec', netns] + argv
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True,
+                              timeout=timeout)
+        ok, output = proc.returncode == 0, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as e:
+        ok, output = False, f'timed out after {timeout}s: {e}'
+    return ok, time.monotonic() - start, output
+
+
+@contextlib.contextmanager
+def started(*servers):
+    try:
+        for s in servers:
+            s.start()
+        yield servers
+    finally:
+        for s in servers:
+            s.stop()
