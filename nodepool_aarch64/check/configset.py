@@ -98,10 +98,10 @@ class Source:
 
 
 class PoolLabel:
-    def __init__(self, pool, data):
+    def __init__(self, pool, data, name=None):
         self.pool = pool
         self.data = data
-        self.name = _name(data)
+        self.name = name or _name(data)
         # Values of the wrong type are NPA001's to report; to the graph
         # they are absent.
         self.diskimage = _str(data.get('diskimage'))
@@ -130,6 +130,12 @@ class Pool:
         self.max_servers = _int(data.get('max-servers'))
         self.labels = [PoolLabel(self, x) for x in _items(data.get('labels'))
                        if _name(x)]
+        # The static driver lists hosts, each with its labels.
+        for node in _items(data.get('nodes')):
+            names = node.get('labels')
+            for name in names if isinstance(names, list) else [names]:
+                if isinstance(name, str):
+                    self.labels.append(PoolLabel(self, node, name))
 
     @property
     def enabled(self):

@@ -244,6 +244,24 @@ class TestReferences(CheckCase):
         self.pool['max-servers'] = 0
         self.assertEqual(2, len(self.only(self.check(), 'NPA010')))
 
+    def test_static_driver_nodes_serve_labels(self):
+        self.launcher['labels'].append({'name': 'static-arm64'})
+        self.launcher['providers'].append({
+            'name': 'static', 'driver': 'static', 'pools': [{
+                'name': 'main', 'nodes': [
+                    {'name': 'h1.example.org',
+                     'labels': ['static-arm64']}]}]})
+        self.zuul[0]['nodeset']['nodes'][0]['label'] = 'static-arm64'
+        self.assertEqual([], self.check().findings)
+        self.launcher['labels'].pop()
+        self.assertEqual(['NPA011'], self.codes(self.check()))
+
+    def test_unknown_driver_is_a_validator_finding(self):
+        self.launcher['providers'].append({'name': 'x',
+                                           'driver': 'nosuchdriver'})
+        found = self.only(self.check(), 'NPA001')
+        self.assertIn('nosuchdriver', found[0].message)
+
     def test_no_launcher_no_label_check(self):
         result = self.check(launcher=False)
         self.assertNotIn('NPA010', self.codes(result))
