@@ -8,7 +8,8 @@ the stestr of this Python environment, then prints:
 - per label, the time from node request to fulfilled, as ZooKeeper
   timed it (request created -> launcher's last write), on a real
   nodepool-launcher with the fake cloud;
-- the burst: requests, peak nodes per provider and total time.
+- the burst: requests, time to fill the fleet, peak nodes per provider,
+  and time to serve the rest once nodes are returned.
 
 Usage: python benchmarks/functional_run.py [stestr test filter ...]
 Exit code: stestr's.
@@ -51,9 +52,11 @@ def main(argv):
                                  m['requests']))
     burst = results.get('burst')
     if burst:
-        print('burst: %d requests fulfilled in %.1f s; peak nodes %s; '
-              'max-servers %s' % (burst['requests'], burst['seconds'],
-                                  burst['peak'], burst['max_servers']))
+        print('burst: %d requests; fleet full in %.1f s (peak nodes %s, '
+              'max-servers %s); the rest fulfilled %.1f s after nodes '
+              'were returned' % (burst['requests'], burst['fill_s'],
+                                 burst['peak'], burst['max_servers'],
+                                 burst['drain_s']))
     return rc
 
 
