@@ -372,19 +372,42 @@ def apply_role(root, extra_vars, host_vars=None, netns=None, env=None):
         return AnsibleRun(proc, time.monotonic() - start)
 
 
-def fetch(root, names, netns=None, timeout=None):
+def current_pip_wheel():
+    """A current pip wheel from PyPI, cached; jobs' virtualenvs use one.
+
+    A pip wheel runs as is (``python3 pip.whl/pip``), so a node can use
+    it without a virtualenv.
+    """
+    cache = os.path.join(CACHE_DIR, 'pip-wheel')
+    with open(os.path.join(CACHE_DIR, '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = [n for n in os.listdir(cache)] if os.path.isdir(cache) else []
+        if not found:
+            subprocess.run(
+                [sys.executable, '-m', 'pip', 'download', '--no-deps',
+                 '--only-binary', ':all:', '-d', cache, 'pip>=25.1'],
+                check=True, capture_output=True,
+                env={'PATH': os.environ['PATH'], 'HOME': '/root'})
+            found = os.listdir(cache)
+    return os.path.join(cache, sorted(found)[-1])
+
+
+def fetch(root, names, netns=None, timeout=None, pip='python3 -m pip'):
     """The fixed fetch a job does: apt-get update + download, pip download.
 
     Returns ``(ok, seconds, output)``.
     """
     script = ('set -e\n'
-              'rm -rf /tmp/fetch && mkdir -p /tmp/fetch && cd /tmp/fetch\n'
+              # Every fetch starts cold, as on a fresh node.
+              'rm -rf /var/lib/apt/lists/* /tmp/fetch\n'
+              'mkdir -p /tmp/fetch && cd /tmp/fetch\n'
               # apt downloads as its _apt user.
               'chown _apt /tmp/fetch\n'
               'apt-get -q update\n'
               f'apt-get -q download {" ".join(names["debs"])}\n'
-              'python3 -m pip download --disable-pip-version-check '
-              f'--no-deps -d /tmp/fetch {" ".join(names["wheels"])}\n')
+              f'{pip} download --disable-pip-version-check '
+              '--no-cache-dir --no-deps -d /tmp/fetch '
+              f'{" ".join(names["wheels"])}\n')
     # A node's environment, not this machine's: PIP_* variables here
     # would override the pip.conf under test.
     argv = ['env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root',
@@ -411,3 +434,28 @@ def started(*servers):
     finally:
         for s in servers:
             s.stop()
+
+
+def _serve(argv):
+    """``python -m tests.functional.region_mirrors DIR HOST PORT LOG``.
+
+    Serve a mirror tree from another network namespace (the benchmark
+    starts this under ``ip netns exec``); each request path is appended
+    to LOG.
+    """
+    directory, host, port, log = argv
+    server = MirrorServer(directory, host, int(port)).start()
+    with open(log, 'a', buffering=1) as f:
+        seen = 0
+        try:
+            while True:
+                time.sleep(0.2)
+                for path in server.requests[seen:]:
+                    f.write(path + '\n')
+                seen = len(server.requests)
+        except KeyboardInterrupt:
+            server.stop()
+
+
+if __name__ == '__main__':
+    _serve(sys.argv[1:])

@@ -122,7 +122,8 @@ class TestInRegionMirror(RoleTestCase):
         self.assertIn(f'index-url = {near}/pypi/simple', pip_conf)
         self.assertIn(f'extra-index-url = {near}/wheel/{rm.wheel_dir()}',
                       pip_conf)
-        self.assertIn('retries = 10', pip_conf)
+        self.assertIn('\nretries = 10', pip_conf)
+        self.assertIn('resume-retries = 10', pip_conf)
         daemon = self.read('/etc/docker/daemon.json')
         self.assertIn('"http://127.0.0.1:8082"', daemon)
         info = self.read('/etc/ci/mirror_info.sh')

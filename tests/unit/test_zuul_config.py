@@ -315,6 +315,7 @@ class TestJobs(testtools.TestCase):
             self.assertEqual(['^stable/rocky$'],
                              [m._regex for m in matcher.matchers], name)
 
+
 class TestCheckArm64Pipeline(testtools.TestCase):
 
     @classmethod
@@ -356,4 +357,3 @@ class TestCheckArm64Pipeline(testtools.TestCase):
         for text in ('check experimental', 'recheck please, it was a '
                      'network glitch', 'Patch Set 3:\n\nLooks good'):
             self.assertFalse(self.comment_matches(text), text)
-
