@@ -36,11 +36,11 @@ def run(paths, facts=None, patience=3600):
     configset = configset_mod.load(paths)
     context = rules.Context(facts=facts, patience=patience)
     found = []
-    if configset.nodepool:
-        validate.load_drivers({p.driver for p in configset.providers
-                               if isinstance(p.driver, str)} | {'openstack'})
-    for source in configset.nodepool:
-        found += validate.validate(source)
+    names = {p.driver for p in configset.providers
+             if isinstance(p.driver, str)} | {'openstack'}
+    with validate.drivers(names):
+        for source in configset.nodepool:
+            found += validate.validate(source)
     notes = list(configset.notes)
     skipped = []
     for code, rule in sorted(rules.RULES.items()):

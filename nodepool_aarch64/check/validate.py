@@ -8,6 +8,7 @@ Nodepool is imported once per process: the import costs far more than a
 validation.
 """
 
+import contextlib
 import logging
 import os
 import re
@@ -38,25 +39,34 @@ def _validator_class():
     return _validator
 
 
-def load_drivers(names):
-    """Load only the Nodepool drivers a config set names.
+@contextlib.contextmanager
+def drivers(names):
+    """Load only the Nodepool drivers a config set names, for a while.
 
     Nodepool loads every driver it ships on first use, importing the AWS,
     Azure, GCE, IBM and Kubernetes SDKs: seconds of a check run, spent on
     drivers nobody configured.  Its registry is filled with Nodepool's own
     loader instead, one driver at a time; validation is unchanged, and a
     name Nodepool does not ship stays unknown, as it would be anyway.
+    The registry is put back afterwards, so other Nodepool code in the
+    same process still finds every driver.
     """
     _validator_class()
     from nodepool import driver
     base = os.path.dirname(driver.__file__)
     registry = driver.Drivers.drivers
-    for name in sorted(set(names) - set(registry)):
-        path = os.path.join(base, name, '__init__.py')
-        if re.fullmatch(r'[a-z0-9_]+', name) and os.path.isfile(path):
-            cls = driver.Drivers._load_class(name, path, driver.Driver)
-            if cls:
-                registry[name] = cls()
+    saved = dict(registry)
+    try:
+        for name in sorted(set(names) - set(registry)):
+            path = os.path.join(base, name, '__init__.py')
+            if re.fullmatch(r'[a-z0-9_]+', name) and os.path.isfile(path):
+                cls = driver.Drivers._load_class(name, path, driver.Driver)
+                if cls:
+                    registry[name] = cls()
+        yield
+    finally:
+        registry.clear()
+        registry.update(saved)
 
 
 class _Capture(logging.Handler):

@@ -163,6 +163,17 @@ class TestValidate(testtools.TestCase):
         self.assertEqual((3, 5), (found.line, found.col))
         self.assertIn('non-existant parent', found.message)
 
+    def test_driver_registry_is_restored(self):
+        from nodepool.driver import Drivers
+        before = dict(Drivers.drivers)
+        path = os.path.join(self.dir, 'nl.yaml')
+        with open(path, 'w') as f:
+            yaml.safe_dump(base.LAUNCHER, f)
+        runner.run([path])
+        self.assertEqual(before, Drivers.drivers)
+        # Other Nodepool code in the process still gets every driver.
+        self.assertIsNotNone(Drivers.get('fake'))
+
     def test_logging_is_restored(self):
         import logging
         logger = logging.getLogger('nodepool.cmd.config_validator')
