@@ -176,8 +176,10 @@ def _apply_parser(sub):
 
 
 def run_apply(args):
-    from nodepool_aarch64.capacity import apply
     inv = load_inventory(args.inventory)
+    # Importing Nodepool's validator takes seconds; a broken inventory
+    # should fail before paying for it.
+    from nodepool_aarch64.capacity import apply
     launchers = inv.launchers
     launcher = args.launcher
     if launcher is None:
