@@ -19,5 +19,11 @@ class InputError(Exception):
         where = self.path if self.line is None else f'{self.path}:{self.line}'
         text = ' '.join(str(self.message).split())
         if self.key:
-            return f'{where}: {self.key}: {text}'
-        return f'{where}: {text}'
+            text = f'{self.key}: {text}'
+        return _one_line(f'{where}: {text}')
+
+
+def _one_line(text):
+    # Keys and file names come from the input: a key such as "\r" must
+    # not break the promise of one line.
+    return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text)

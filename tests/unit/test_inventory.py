@@ -159,6 +159,11 @@ class TestInventoryFile(base.TestCase):
                        '      from: "2026-01-01T00:00Z"\n')
         self.assertEqual('capacity.windows[0]', e.key)
 
+    def test_control_character_key_stays_on_one_line(self):
+        e = self.error(MINIMAL + 'timeouts:\n  "\\r\\n": 1\n')
+        self.assertEqual(1, len(str(e).splitlines()), str(e))
+        self.assertIn('timeouts.\\r\\n: unknown key', str(e))
+
     def test_not_a_mapping(self):
         e = self.error('- just\n- a list\n')
         self.assertEqual(1, e.line)
