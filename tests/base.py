@@ -36,6 +36,17 @@ class TestCase(testtools.TestCase):
         return code, out.getvalue(), err.getvalue()
 
 
+def key_paths(node, prefix=()):
+    """Every key path in nested dicts and lists, the root's () first."""
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from key_paths(value, prefix + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from key_paths(value, prefix + (i,))
+
+
 def write_clouds_yaml(directory, inv):
     """A clouds.yaml with every cloud the inventory names and no secrets.
 

@@ -8,6 +8,7 @@ import sys
 
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.render.cli import parse_at
 
 DESCRIPTION = """\
 Size Arm64 capacity from real quotas and demand, and change it at peak
@@ -46,17 +47,6 @@ def _inventory_arg(parser):
 def _format_arg(parser):
     parser.add_argument('--format', choices=('text', 'json'),
                         default='text', help='output format')
-
-
-def parse_at(text):
-    try:
-        at = datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'{text!r} is not an ISO 8601 time, e.g. 2026-12-01T14:00Z')
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC)
 
 
 # -- quota -----------------------------------------------------------------

@@ -64,7 +64,7 @@ def parse_at(text):
             f'{text!r} is not an ISO 8601 time, e.g. 2026-12-01T14:00Z')
     if at.tzinfo is None:
         at = at.replace(tzinfo=datetime.timezone.utc)
-    return at
+    return at.astimezone(datetime.timezone.utc)
 
 
 def run(args):

@@ -142,7 +142,8 @@ class TestCli(testtools.TestCase):
             lines.append(f'a{i}: &a{i} [{", ".join([prev] * 9)}]')
         lines.append('labels: *a11')
         path = self.write('bomb.yaml', '\n'.join(lines) + '\n')
-        self.assertUnusable(*run_cli(path), path, 'counting each alias as a copy')
+        self.assertUnusable(*run_cli(path), path,
+                            'counting each alias as a copy')
 
     def test_non_mapping_documents(self):
         for name, text in (('list.yaml', '- a\n- b\n'),

@@ -17,6 +17,7 @@ import yaml
 
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.errors import InputError
+from tests.base import key_paths
 from tests.unit import test_check_rules as base
 
 JUNK = st.one_of(
@@ -26,17 +27,6 @@ JUNK = st.one_of(
     st.dictionaries(st.sampled_from(['name', 'labels', 'diskimage']),
                     st.text(max_size=4), max_size=2),
     st.just([{'name': None}]), st.just({'name': ['x']}))
-
-
-def _paths(node, prefix=()):
-    """Every key path in a nested structure."""
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, prefix + (key,))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _paths(value, prefix + (i,))
 
 
 def _replace(data, path, value):
@@ -58,7 +48,7 @@ PROJECT = [{'project': {'check': {'jobs': [
 DOCS = {'nl.yaml': base.LAUNCHER, 'nb.yaml': base.BUILDER,
         'zuul.yaml': base.ZUUL + PROJECT + base.ZUUL_LAUNCHER}
 TARGETS = [(name, path) for name, doc in sorted(DOCS.items())
-           for path in _paths(doc) if path]
+           for path in key_paths(doc) if path]
 
 
 class TestFuzz(testtools.TestCase):

@@ -85,18 +85,8 @@ def _inventory():
         return yaml.safe_load(f)
 
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, prefix + (key,))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _paths(value, prefix + (i,))
-
-
 SHIPPED = _inventory()
-PATHS = [p for p in _paths(SHIPPED) if p]
+PATHS = [p for p in base.key_paths(SHIPPED) if p]
 JUNK = st.one_of(st.none(), st.integers(-5, 10 ** 6), st.text(max_size=8),
                  st.booleans(), st.lists(st.integers(), max_size=2),
                  st.dictionaries(st.text(max_size=4), st.integers(),
