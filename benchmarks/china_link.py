@@ -13,6 +13,9 @@ The node is a throw-away Debian root (tests/functional/region_mirrors.py)
 driven through Ansible's chroot connection inside the node's namespace.
 The fixed fetch is ``apt-get update``, ``apt-get download`` of a few
 packages and ``pip download`` of a few wheels, started cold each time.
+Wheels are fetched with a current pip, as jobs do from their virtualenvs;
+``--system-pip`` uses Debian 12's pip 23 instead, which cannot resume a
+download that stalls, so a dropped flow fails it whatever the config.
 It runs in three setups, side by side:
 
 1. without the role: apt and pip point at the far mirror, with their
@@ -38,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
@@ -162,8 +166,10 @@ def run_setup(name, topo, workdir, names, args, near_up, with_role,
             stock_config(node.root, far_url)
         pip = 'python3 -m pip'
         if args.pip_wheel:
-            shutil.copy(args.pip_wheel, os.path.join(node.root, 'opt'))
-            pip = 'python3 /opt/' + os.path.basename(args.pip_wheel) + '/pip'
+            # Unpacked, as in a virtualenv: imports from a zip are slow.
+            with zipfile.ZipFile(args.pip_wheel) as wheel:
+                wheel.extractall(os.path.join(node.root, 'opt/pip-current'))
+            pip = 'PYTHONPATH=/opt/pip-current python3 -m pip'
         for _ in range(args.repeat):
             ok, seconds, output = rm.fetch(node.root, names, netns=topo.node,
                                            timeout=args.fetch_timeout,
@@ -204,9 +210,9 @@ def main():
     parser.add_argument('--loss', type=float, default=0.02)
     parser.add_argument('--hang', type=float, default=0.02)
     parser.add_argument('--far-rate', default='2mbit')
-    parser.add_argument('--packages', type=int, default=6,
+    parser.add_argument('--packages', type=int, default=8,
                         help='packages and wheels fetched (each)')
-    parser.add_argument('--size-kb', type=int, default=256,
+    parser.add_argument('--size-kb', type=int, default=512,
                         help='payload of each package and wheel')
     parser.add_argument('--fetch-timeout', type=float, default=900.0,
                         help='a fetch still running after this fails')
