@@ -85,6 +85,7 @@ def _build(reader, data):
     timeouts = data.get('timeouts', {})
     providers = tuple(_provider(reader, i, raw, timeouts, flavors)
                       for i, raw in enumerate(data['providers']))
+    _check_hosts(reader, providers)
     provider_names = [p.name for p in providers]
     _unique(reader, 'labels', data['labels'])
     labels = tuple(_label(reader, i, raw, flavors, diskimages,
@@ -187,6 +188,20 @@ def _provider(reader, i, raw, timeouts, flavors):
         launch_retries=timeout('launch-retries',
                                model.DEFAULT_LAUNCH_RETRIES),
         flavor_names=types.MappingProxyType(dict(raw.get('flavors', {}))))
+
+
+def _check_hosts(reader, providers):
+    # Each host gets one file, nodepool/<host>.yaml: a host named both as
+    # a launcher and as a builder would have one file rendered over the
+    # other.
+    launchers = {p.launcher for p in providers}
+    for i, provider in enumerate(providers):
+        if provider.builder in launchers:
+            raise reader.error(
+                ('providers', i, 'builder'),
+                f'{provider.builder!r} is also a launcher host; launcher '
+                'and builder configs are rendered to one file per host, '
+                'so give the builder its own host name')
 
 
 def _label(reader, i, raw, flavors, diskimages, provider_names):

@@ -122,6 +122,24 @@ class TestInventoryFile(base.TestCase):
         self.assertEqual('labels[1].name', e.key)
         self.assertIn('duplicate name', e.message)
 
+    def test_launcher_and_builder_on_one_host(self):
+        # Both would render to nodepool/nl01.yaml, one over the other.
+        e = self.error(MINIMAL.replace('builder: nb01', 'builder: nl01'))
+        self.assertEqual('providers[0].builder', e.key)
+        self.assertEqual(14, e.line)
+        self.assertIn("'nl01' is also a launcher host", e.message)
+
+    def test_launcher_and_builder_on_one_host_renders_nothing(self):
+        out = self.tempdir()
+        inv = self.write(out, 'inv.yaml',
+                         MINIMAL.replace('builder: nb01', 'builder: nl01'))
+        code, stdout, stderr = self.run_cli(
+            'render', '--inventory', inv, '--output-dir',
+            os.path.join(out, 'rendered'))
+        self.assertEqual(2, code)
+        self.assertEqual(1, len(stderr.splitlines()), stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, 'rendered')))
+
     def test_duplicate_yaml_key(self):
         e = self.error(MINIMAL.replace('      instances: 10',
                                        '      instances: 10\n'
