@@ -32,8 +32,16 @@ Exit codes: 0 ok, 1 findings (or stale files), 2 unusable input.
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line, like every other error."""
+
+    def error(self, message):
+        message = ' '.join(message.split())
+        self.exit(2, f'{self.prog}: {message} (see {self.prog} --help)\n')
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog='nodepool-aarch64', description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(

@@ -36,6 +36,24 @@ class TestHelp(base.TestCase):
             self.assertGreater(len(out.splitlines()), 6, path)
 
 
+class TestUsageErrors(base.TestCase):
+
+    def test_usage_error_is_one_line_exit_2_on_every_subcommand(self):
+        paths = list(subcommand_paths(cli.build_parser()))
+        for path in [()] + paths:
+            code, out, err = self.run_cli(*path, '--no-such-option')
+            self.assertEqual(2, code, path)
+            self.assertEqual('', out)
+            self.assertEqual(1, len(err.splitlines()), (path, err))
+            self.assertIn('--help', err)
+
+    def test_bad_choice_names_option_and_choices(self):
+        code, _, err = self.run_cli('check', '--format', 'xml', 'x')
+        self.assertEqual(2, code)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn("argument --format: invalid choice: 'xml'", err)
+
+
 class TestRender(base.TestCase):
 
     def test_render_writes_every_file_and_a_table(self):
