@@ -33,7 +33,7 @@ class _Reader:
 
 def load_inventory(path=None):
     """Load, validate and model an inventory; None loads the shipped one."""
-    path = path or DEFAULT_INVENTORY
+    path = DEFAULT_INVENTORY if path is None else path
     data, duplicates = yamlutil.load_single(path)
     if duplicates:
         dup = duplicates[0]

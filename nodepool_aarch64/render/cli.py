@@ -74,7 +74,7 @@ def run(args):
         root = args.repo
         files = {rel: files[rel] for rel in COMMITTED}
     else:
-        root = args.output_dir or 'rendered'
+        root = 'rendered' if args.output_dir is None else args.output_dir
     if args.check:
         stale = [os.path.join(root, rel) for rel, text in files.items()
                  if not unchanged(os.path.join(root, rel), text)]
