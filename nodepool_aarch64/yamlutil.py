@@ -62,6 +62,20 @@ class _Loader(_BaseLoader):
         super().__init__(stream)
         self.duplicates = []
 
+    def construct_object(self, node, deep=False):
+        # PyYAML's constructors raise plain Python errors for values that
+        # parse but cannot be built: 2026-02-30, "!!int abc", an integer
+        # longer than Python converts.  Give them the node's line.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError,
+                OverflowError) as e:
+            value = node.value if isinstance(node, yaml.ScalarNode) else ''
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f'cannot read {value[:40]!r} as {node.tag.rsplit(":", 1)[-1]}'
+                f' ({type(e).__name__})', node.start_mark)
+
     def construct_mapping(self, node, deep=False):
         if not isinstance(node, yaml.MappingNode):
             raise yaml.constructor.ConstructorError(
