@@ -8,14 +8,10 @@ binary data, huge files, and alias chains that expand to millions of nodes
 instead of silently dropped; callers decide whether they are fatal.
 """
 
-import os
-
 import yaml
 
 from nodepool_aarch64.errors import InputError
-
-# Real Nodepool and zuul.d files are tens to a few hundred KB.
-MAX_FILE_BYTES = 2 * 1024 * 1024
+from nodepool_aarch64.readfile import MAX_FILE_BYTES, read_bytes
 # Real project-config files expand to a few tens of thousands of nodes
 # through their anchors; a million is far above that and far below what
 # exhausts memory or time.
@@ -178,16 +174,7 @@ def _mark_merges(node, seen):
 
 def read_text(path):
     """Read a config file as UTF-8 text, refusing binary and huge files."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise InputError(path, None, '',
-                             f'file is {size} bytes; the limit is '
-                             f'{MAX_FILE_BYTES} bytes')
-        with open(path, 'rb') as f:
-            raw = f.read()
-    except OSError as e:
-        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    raw = read_bytes(path, MAX_FILE_BYTES)
     if b'\0' in raw:
         raise InputError(path, None, '', 'binary file, expected YAML text')
     try:
