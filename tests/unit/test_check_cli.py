@@ -76,6 +76,22 @@ class TestCli(testtools.TestCase):
                          r'^.*/zuul\.yaml:4:\d+: NPA010 error: nodeset n '
                          r'asks for label missing-arm64')
 
+    def test_names_cannot_forge_findings_or_reach_the_terminal(self):
+        forged = 'x\n/etc/nodepool/nl.yaml:1:1: NPA999 error: FORGED'
+        zuul = [{'nodeset': {'name': 'n', 'nodes': [
+            {'name': 'a', 'label': forged}]}},
+            {'nodeset': {'name': 'm', 'nodes': [
+                {'name': 'a', 'label': 'esc\x1b]0;title\x07\x1b[31mred'}]}}]
+        paths = [self.write('nl.yaml', base.LAUNCHER),
+                 self.write('zuul.yaml', zuul)]
+        proc, _ = run_cli(*paths)
+        self.assertEqual(1, proc.returncode)
+        lines = proc.stdout.splitlines()
+        self.assertFalse([x for x in lines if x.startswith('/etc/')], lines)
+        self.assertEqual(2, len([x for x in lines if 'NPA010' in x]), lines)
+        self.assertNotIn('\x1b', proc.stdout)
+        self.assertIn('\\x1b', proc.stdout)
+
     def test_warnings_only_exit_zero(self):
         launcher = base.LAUNCHER.copy()
         launcher['labels'] = [dict(x, **{'min-ready': 1})
