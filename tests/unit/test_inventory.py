@@ -140,6 +140,34 @@ class TestInventoryFile(base.TestCase):
         self.assertEqual(1, len(stderr.splitlines()), stderr)
         self.assertFalse(os.path.exists(os.path.join(out, 'rendered')))
 
+    def test_names_may_not_end_in_a_newline(self):
+        # "$" matches before a trailing newline: a provider "nl03\n"
+        # made a file "nodepool/nl03\n.yaml".
+        e = self.error(MINIMAL.replace('launcher: nl01',
+                                       'launcher: "nl01\\n"'))
+        self.assertEqual('providers[0].launcher', e.key)
+
+    def test_booleans_are_not_counts(self):
+        for key, text in (('labels[0].min-ready', '    min-ready: true\n'),
+                          ('providers[0].max-servers',
+                           None)):
+            if text:
+                e = self.error(MINIMAL + text)
+            else:
+                e = self.error(MINIMAL.replace(
+                    '    quota:', '    max-servers: true\n    quota:'))
+            self.assertEqual(key, e.key)
+            self.assertIn('whole number', e.message)
+
+    def test_release_null_is_refused_not_rendered_as_none(self):
+        e = self.error(MINIMAL.replace('release: bionic', 'release: null'))
+        self.assertEqual('diskimages[0].release', e.key)
+
+    def test_zookeeper_port_out_of_range(self):
+        e = self.error(MINIMAL + 'zookeeper:\n  servers: ["zk:99999999"]\n')
+        self.assertEqual('zookeeper.servers[0]', e.key)
+        self.assertIn('65535', e.message)
+
     def test_duplicate_yaml_key(self):
         e = self.error(MINIMAL.replace('      instances: 10',
                                        '      instances: 10\n'
