@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import urllib.parse
 
 import fixtures
 import requests.exceptions
@@ -331,6 +332,60 @@ class TestQuota(testtools.TestCase):
         self.assertIn("flavor 'opendev.large'",
                       results['linaro-london'].error)
         self.assertEqual('ok', results['linaro-us'].status)
+
+    def test_scrubber_knows_escaped_encoded_and_url_forms(self):
+        password = 'CANARY-"S3C\u00e9/+ &x'
+        scrub = quota.Scrubber()
+        scrub.add_auth({'password': password,
+                        'auth_url': 'https://nodepool:URL-S3CR%2FET@'
+                                    'keystone.example.com/v3'})
+        for form in (password, json.dumps(password)[1:-1],
+                     json.dumps(password, ensure_ascii=False)[1:-1],
+                     urllib.parse.quote(password, safe=''),
+                     urllib.parse.quote_plus(password),
+                     'URL-S3CR%2FET', 'URL-S3CR/ET'):
+            self.assertEqual('a *** b', scrub(f'a {form} b'), form)
+
+    def test_library_warnings_on_stderr_are_scrubbed(self):
+        import sys
+        import warnings
+        scrub = quota.Scrubber([CANARY])
+        err = io.StringIO()
+        stream = quota._ScrubbedStream(err, scrub)
+        with warnings.catch_warnings():
+            warnings.simplefilter('always')
+            self.useFixture(fixtures.MonkeyPatch('sys.stderr', stream))
+            warnings.warn(f'auth_url https://u:{CANARY}@k/v3 is insecure')
+            sys.stderr.flush()
+        self.assertNotIn(CANARY, err.getvalue())
+        self.assertIn('https://u:***@k/v3', err.getvalue())
+
+    def test_ask_all_scrubs_stderr_while_regions_answer(self):
+        import sys
+        err = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+
+        def noisy(inv, provider, config, scrub):
+            sys.stderr.write(f'WARNING https://u:{CANARY}@k/v3\n')
+            return quota.RegionQuota(provider.name, provider.cloud,
+                                     provider.region, status='ok')
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nodepool_aarch64.capacity.quota.ask_region', noisy))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nodepool_aarch64.capacity.quota.secret_scrubber',
+            lambda config, clouds: quota.Scrubber([CANARY])))
+        inv = load_inventory()
+        quota.ask_all(inv, inv.providers[:1], None)
+        self.assertIs(err, sys.stderr)
+        self.assertIn('https://u:***@k/v3', err.getvalue())
+        self.assertNotIn(CANARY, err.getvalue())
+
+    def test_error_is_scrubbed_before_it_is_cut(self):
+        scrub = quota.Scrubber([CANARY])
+        exc = RuntimeError('x' * 290 + CANARY)
+        text = quota._describe(exc, scrub)
+        self.assertNotIn(CANARY[:5], text)
 
     def test_scrubber(self):
         scrub = quota.Scrubber()
