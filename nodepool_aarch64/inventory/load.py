@@ -9,6 +9,7 @@ import voluptuous as v
 
 from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import schema
@@ -245,14 +246,6 @@ def _parse_time(value):
     return datetime.time(int(hours), int(minutes))
 
 
-def _parse_timestamp(value):
-    text = value.replace(' ', 'T').replace('Z', '+00:00')
-    at = datetime.datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=datetime.timezone.utc)
-    return at.astimezone(datetime.timezone.utc)
-
-
 def _window(reader, i, raw, inventory):
     where = ('capacity', 'windows', i)
     weekly = 'start' in raw or 'end' in raw or 'days' in raw
@@ -277,11 +270,13 @@ def _window(reader, i, raw, inventory):
         for key in ('from', 'until'):
             if key not in raw:
                 raise reader.error(where, f'one-off window needs "{key}"')
-        try:
-            starts = _parse_timestamp(raw['from'])
-            ends = _parse_timestamp(raw['until'])
-        except ValueError as e:
-            raise reader.error(where + ('from',), f'bad timestamp: {e}')
+        for key in ('from', 'until'):
+            try:
+                timeutil.parse_utc(raw[key])
+            except ValueError as e:
+                raise reader.error(where + (key,), f'bad timestamp: {e}')
+        starts = timeutil.parse_utc(raw['from'])
+        ends = timeutil.parse_utc(raw['until'])
         if ends <= starts:
             raise reader.error(where + ('until',), 'must be after "from"')
     for name, servers in raw.get('max-servers', {}).items():

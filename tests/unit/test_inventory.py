@@ -205,6 +205,19 @@ class TestInventoryFile(base.TestCase):
                        '      from: "2026-01-01T00:00Z"\n')
         self.assertEqual('capacity.windows[0]', e.key)
 
+    def test_one_off_window_out_of_range_names_the_key(self):
+        for key, value in (('until', '9999-12-31T23:59-23:59'),
+                           ('from', '0001-01-01T00:00+01:00')):
+            bounds = {'from': '"2026-01-01T00:00Z"',
+                      'until': '"2026-01-02T00:00Z"'}
+            bounds[key] = f'"{value}"'
+            e = self.error(MINIMAL + 'capacity:\n  windows:\n'
+                           '    - name: odd\n'
+                           f'      from: {bounds["from"]}\n'
+                           f'      until: {bounds["until"]}\n')
+            self.assertEqual(f'capacity.windows[0].{key}', e.key)
+            self.assertIn('out of range', e.message)
+
     def test_control_character_key_stays_on_one_line(self):
         e = self.error(MINIMAL + 'timeouts:\n  "\\r\\n": 1\n')
         self.assertEqual(1, len(str(e).splitlines()), str(e))
