@@ -53,6 +53,8 @@ def shown_url(url):
     """The URL without user or password: safe to print."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ''
+    if ':' in host:
+        host = f'[{host}]'  # an IPv6 address
     if parts.port:
         host += f':{parts.port}'
     return urllib.parse.urlunsplit(
@@ -104,6 +106,10 @@ def _status(response, where, tenant):
     if response.status_code == 404:
         raise InputError(where, None, '', f'zuul-web knows no tenant '
                          f'{tenant!r} (HTTP 404)')
+    if response.status_code in (401, 403):
+        raise InputError(where, None, '', f'zuul-web answered HTTP '
+                         f'{response.status_code}: the tenant needs a '
+                         f'login; use --labels-file instead')
     if response.status_code != 200:
         raise InputError(where, None, '', f'zuul-web answered HTTP '
                          f'{response.status_code}')

@@ -269,6 +269,14 @@ class TestZuulWebLabels(testtools.TestCase):
                           json={'description': 'Tenant not found'})
         self.assertFails("zuul-web knows no tenant 'openstack' (HTTP 404)")
 
+    def test_login_required(self):
+        self.requests.get(self.URL, status_code=401)
+        self.assertFails('HTTP 401: the tenant needs a login')
+
+    def test_ipv6_address_is_shown_whole(self):
+        self.assertEqual('http://[::1]:9000/api',
+                         tenant_mod.shown_url('http://u:p@[::1]:9000/api'))
+
     def test_garbage(self):
         self.requests.get(self.URL, text='<html>login</html>')
         self.assertFails('something that is not JSON')
