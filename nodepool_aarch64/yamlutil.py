@@ -6,12 +6,21 @@ item.  The loader also refuses what a config file should never contain:
 binary data, huge files, and alias chains that expand to millions of nodes
 (the "billion laughs" document).  Duplicate mapping keys are recorded
 instead of silently dropped; callers decide whether they are fatal.
+
+Zuul's own tags load the way Zuul's config loader takes them
+(``zuul.lib.yamlutil.EncryptedLoader``): ``!encrypted/pkcs1-oaep`` on a
+string or a list of strings, ``!override`` and ``!inherit`` on a mapping,
+a list or a string.  Any other tag is refused, as Zuul refuses it.
 """
+
+import base64
+import binascii
 
 import yaml
 
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.readfile import MAX_FILE_BYTES, read_bytes
+
 # Real project-config files expand to a few tens of thousands of nodes
 # through their anchors; a million is far above that and far below what
 # exhausts memory or time.
@@ -19,10 +28,14 @@ MAX_EXPANDED_NODES = 1_000_000
 
 
 class Mapping(dict):
-    """A dict that knows the line of itself and of each key (1-based)."""
+    """A dict that knows the line of itself and of each key (1-based).
+
+    ``override`` is True or False under Zuul's !override or !inherit.
+    """
 
     line = None
     key_lines = None
+    override = None
 
     def line_of(self, key):
         return (self.key_lines or {}).get(key, self.line)
@@ -33,6 +46,7 @@ class Sequence(list):
 
     line = None
     item_lines = None
+    override = None
 
     def line_of(self, index):
         lines = self.item_lines or []
@@ -40,12 +54,61 @@ class Sequence(list):
 
 
 class Duplicate:
-    """A mapping key that appeared more than once in one mapping."""
+    """A mapping key that appeared more than once in one mapping.
 
-    def __init__(self, key, line, first_line):
+    ``dropped`` is the value YAML throws away: the first one.
+    """
+
+    def __init__(self, key, line, first_line, dropped=None):
         self.key = key
         self.line = line
         self.first_line = first_line
+        self.dropped = dropped
+
+    def dropped_text(self):
+        """What the first value held, in a few words, or ''."""
+        value = self.dropped
+        names = [x.get('name') for x in value
+                 if isinstance(x, dict) and isinstance(x.get('name'), str)] \
+            if isinstance(value, list) else []
+        if names:
+            return f'{self.key} {", ".join(names)}'
+        if isinstance(value, dict) and isinstance(value.get('name'), str):
+            return f'{self.key} {value["name"]}'
+        if isinstance(value, dict) and value:
+            return f'{self.key} with keys {", ".join(map(str, value))}'
+        return ''
+
+
+class Encrypted:
+    """A Zuul secret's encrypted value: where it was written, never what.
+
+    The ciphertext is checked to be base64, as Zuul decodes it, and then
+    thrown away so that no report can ever print it.
+    """
+
+    tag = '!encrypted/pkcs1-oaep'
+
+    def __init__(self, line, chunks):
+        self.line = line
+        self.chunks = chunks
+
+    def __repr__(self):
+        return f'<encrypted, {self.chunks} chunk(s)>'
+
+    __str__ = __repr__
+
+
+class OverrideStr(str):
+    """A string under Zuul's !override or !inherit tag."""
+
+    override = None
+
+
+# The tags Zuul's config loader adds to YAML's safe ones, and whether
+# each makes a value replace (True) or extend (False) the inherited one.
+OVERRIDE_TAGS = {'!override': True, '!inherit': False}
+ZUUL_TAGS = frozenset([Encrypted.tag, *OVERRIDE_TAGS])
 
 
 # The C parser when PyYAML has it: an order of magnitude faster on the
@@ -93,7 +156,8 @@ class _Loader(_BaseLoader):
             if not _from_merge(key_node):
                 if key in own_keys:
                     self.duplicates.append(
-                        Duplicate(key, line, result.key_lines[key]))
+                        Duplicate(key, line, result.key_lines[key],
+                                  result[key]))
                 own_keys.add(key)
             result[key] = self.construct_object(value_node, deep=deep)
             result.key_lines[key] = line
@@ -132,8 +196,54 @@ def _merge_sources(value_node):
     return []
 
 
+def _construct_encrypted(loader, node):
+    if isinstance(node, yaml.ScalarNode):
+        chunks = [node]
+    elif isinstance(node, yaml.SequenceNode) and all(
+            isinstance(x, yaml.ScalarNode) for x in node.value):
+        chunks = node.value
+    else:
+        raise yaml.constructor.ConstructorError(
+            None, None, f'{Encrypted.tag} takes a string or a list of '
+            'strings', node.start_mark)
+    for chunk in chunks:
+        try:
+            base64.b64decode(chunk.value, validate=False)
+        except (binascii.Error, ValueError):
+            # The payload is never quoted: only where it is.
+            raise yaml.constructor.ConstructorError(
+                None, None, f'{Encrypted.tag} value is not base64',
+                chunk.start_mark)
+    return Encrypted(node.start_mark.line + 1, len(chunks))
+
+
+def _construct_override(loader, node):
+    override = OVERRIDE_TAGS[node.tag]
+    if isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node)
+    else:
+        # As Zuul does: the scalar's plain type decides; only a string
+        # can be overridden.
+        tag = loader.resolve(yaml.ScalarNode, node.value, (True, False))
+        raw = loader.construct_object(
+            yaml.ScalarNode(tag, node.value, node.start_mark, node.end_mark))
+        if not isinstance(raw, str):
+            raise yaml.constructor.ConstructorError(
+                None, None, f'{node.tag} on a {type(raw).__name__} value; '
+                'Zuul takes it only on a mapping, a list or a string',
+                node.start_mark)
+        value = OverrideStr(raw)
+    value.override = override
+    return value
+
+
 _Loader.add_constructor('tag:yaml.org,2002:map', _Loader.construct_mapping)
 _Loader.add_constructor('tag:yaml.org,2002:seq', _Loader.construct_sequence)
+_Loader.add_constructor(Encrypted.tag, _construct_encrypted)
+for _tag in OVERRIDE_TAGS:
+    _Loader.add_constructor(_tag, _construct_override)
 
 
 def _expanded_size(node, budget, memo):

@@ -70,6 +70,10 @@ def _quota_parser(sub):
                         'openstacksdk search path, OS_CLIENT_CONFIG_FILE)')
     p.add_argument('--timeout', type=float, default=None, metavar='SECONDS',
                    help='give up on a region after this long (default 60)')
+    p.add_argument('--write-facts', metavar='FILE',
+                   help='also write the cloud facts file (every flavor and '
+                        'the quota limits of each region that answered) '
+                        'that "check --facts" reads')
     _format_arg(p)
     p.set_defaults(func=run_quota)
 
@@ -96,11 +100,27 @@ def run_quota(args):
                          f'cannot read: {" ".join(str(e).split())[:200]}')
     results = quota.ask_all(inv, providers, config,
                             deadline=args.timeout or quota.REGION_DEADLINE)
+    if args.write_facts:
+        _write_facts(args.write_facts, quota.as_facts(results), results)
     if args.format == 'json':
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
         print(quota_table(results))
     return 0 if all(r.status == 'ok' for r in results) else 1
+
+
+def _write_facts(path, regions, results):
+    from nodepool_aarch64 import cloudfacts
+    from nodepool_aarch64.render.write import atomic_write
+    try:
+        atomic_write(path, cloudfacts.dump(regions))
+    except OSError as e:
+        raise InputError(path, None, '', f'cannot write: {e.strerror}')
+    missing = [f'{r.provider} ({r.status})' for r in results
+               if r.status != 'ok']
+    left_out = f'; left out: {", ".join(missing)}' if missing else ''
+    print(f'{path}: cloud facts of {len(regions)} region(s){left_out}',
+          file=sys.stderr)
 
 
 RESOURCES = ('instances', 'cores', 'ram', 'floating-ips', 'addresses')

@@ -53,6 +53,8 @@ class RegionQuota:
     usage: dict = dataclasses.field(default_factory=dict)
     # logical flavor -> {'name', 'vcpus', 'ram'}
     flavors: dict = dataclasses.field(default_factory=dict)
+    # every flavor the region lists (model.Flavor), for cloud facts
+    cloud_flavors: tuple = ()
     sizing: sizing_mod.Sizing | None = None
     seconds: float = 0.0
 
@@ -193,6 +195,8 @@ def ask_region(inv, provider, config, scrub):
         }
         wanted = {label.flavor for label in inv.labels_for(provider)}
         by_name = {f.name: f for f in conn.compute.flavors(details=True)}
+        result.cloud_flavors = tuple(
+            model.Flavor(f.name, f.vcpus, f.ram) for f in by_name.values())
         flavors = []
         for logical in sorted(wanted):
             name = provider.flavor_name(logical)
@@ -298,3 +302,23 @@ def _ask_all(inv, providers, config, deadline, scrub):
                 status='timeout',
                 error=f'no answer within {deadline:g} s', seconds=deadline))
     return out
+
+
+def as_facts(results):
+    """Cloud facts (cloudfacts.CloudRegion) from the regions that answered.
+
+    Limits, not what is left: usage moves by the minute, the quota is
+    what a config is sized against.  Providers sharing a cloud region
+    give it once.
+    """
+    from nodepool_aarch64 import cloudfacts
+    regions = {}
+    for r in results:
+        if r.status != 'ok' or (r.cloud, r.region) in regions:
+            continue
+        quota = model.Quota(**{k.replace('-', '_'): v[0]
+                               for k, v in r.usage.items()})
+        regions[(r.cloud, r.region)] = cloudfacts.CloudRegion(
+            r.cloud, r.region, tuple(sorted(r.cloud_flavors,
+                                            key=lambda f: f.name)), quota)
+    return list(regions.values())

@@ -12,6 +12,7 @@ import os
 import re
 
 from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.check import archinfo
 from nodepool_aarch64.check import findings
 from nodepool_aarch64.check import launcherobjects
 from nodepool_aarch64.errors import InputError
@@ -216,9 +217,13 @@ class NodepoolFile(Source):
         return any(BUILD_KEYS & set(d) for d in self.diskimages)
 
     @property
+    def served_pool_labels(self):
+        return [label for p in self.providers for pool in p.pools
+                if pool.enabled for label in pool.labels]
+
+    @property
     def served_labels(self):
-        return {label.name for p in self.providers for pool in p.pools
-                if pool.enabled for label in pool.labels}
+        return {label.name for label in self.served_pool_labels}
 
 
 class NodeRef:
@@ -306,6 +311,7 @@ class ConfigSet:
         self.zuul = []
         self.notes = []
         self._zuul_launcher = None
+        self._reach = None
 
     @property
     def sources(self):
@@ -335,6 +341,29 @@ class ConfigSet:
         for f in self.launchers:
             served |= f.served_labels
         return served | self.zuul_launcher.served_labels()
+
+    def within_reach(self, label):
+        """Whether the set's launchers could be expected to serve a label.
+
+        A launcher knows the labels its file declares and the kind of
+        machine its clouds run: an Arm64 launcher set says nothing about
+        ``centos-8``, which the tenant's x86 launchers serve.  A label's
+        architecture is read from its name; a name without one is taken
+        for x86, as OpenDev names labels.
+        """
+        if self._reach is None:
+            declared = set(self.zuul_launcher.defs['label'])
+            arches = set()
+            for f in self.launchers:
+                declared |= f.label_names
+                for served in f.served_pool_labels:
+                    arches.add(archinfo.label_arch(self, served) or
+                               archinfo.name_arch(served.name))
+            for name in self.zuul_launcher.served_labels():
+                arches.add(archinfo.name_arch(name))
+            self._reach = (declared, arches)
+        declared, arches = self._reach
+        return label in declared or archinfo.name_arch(label) in arches
 
     @property
     def zuul_launcher(self):

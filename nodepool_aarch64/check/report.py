@@ -2,13 +2,23 @@
 
 import json
 
+TENANT_OPTIONS = ('say what the tenant serves with --zuul-url/--tenant or '
+                  '--labels-file')
+
 
 def summary(result):
     text = (f'{len(result.errors)} error(s), {len(result.warnings)} '
             f'warning(s) in {result.files} file(s)')
     if result.skipped:
-        text += (f'; skipped without --inventory: '
+        text += (f'; skipped without cloud facts: '
                  f'{", ".join(result.skipped)}')
+    if not result.labels_checked:
+        text += ('; labels NOT checked: no launcher config given (add '
+                 f'one, or {TENANT_OPTIONS})')
+    elif result.unchecked_labels:
+        text += (f'; not checked, as no given launcher serves their '
+                 f'architecture: {", ".join(result.unchecked_labels)} '
+                 f'({TENANT_OPTIONS})')
     return text
 
 
@@ -25,5 +35,7 @@ def as_json(result):
         'skipped': result.skipped,
         'summary': {'errors': len(result.errors),
                     'warnings': len(result.warnings),
-                    'files': result.files},
+                    'files': result.files,
+                    'labels_checked': result.labels_checked,
+                    'unchecked_labels': result.unchecked_labels},
     }, indent=2, sort_keys=True)

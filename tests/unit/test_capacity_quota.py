@@ -19,6 +19,7 @@ import yaml
 from openstack.fixture import connection as os_fixture
 
 from nodepool_aarch64 import cli
+from nodepool_aarch64 import cloudfacts
 from nodepool_aarch64.capacity import quota
 from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
 
@@ -393,3 +394,65 @@ class TestQuota(testtools.TestCase):
                         'application_credential_secret': 'sekrit-42'})
         self.assertEqual('user nodepool *** and ***',
                          scrub(f'user nodepool {CANARY} and sekrit-42'))
+
+    def test_write_facts_then_check_a_config_against_them(self):
+        facts = os.path.join(self.dir, 'facts.yaml')
+        code, out, err = self.run_cli('--write-facts', facts)
+        self.assertEqual(0, code, err)
+        self.assertIn(f'{facts}: cloud facts of 3 region(s)', err)
+        with open(facts) as f:
+            text = f.read()
+        self.assertNotIn(CANARY, text)
+        regions = {(r.cloud, r.region): r for r in cloudfacts.load(facts)}
+        us = regions[('linaro-us', 'RegionOne')]
+        # Every flavor the region lists, not only those the inventory
+        # uses: a hand-written config may use others.
+        self.assertEqual(['os.large', 'os.xlarge'],
+                         [f.name for f in us.flavors])
+        self.assertEqual((41, 720, 1441792, 45, 61),
+                         (us.quota.instances, us.quota.cores, us.quota.ram,
+                          us.quota.floating_ips, us.quota.addresses))
+        self.assertEqual(9, regions[('linaro', 'CN1')].quota.floating_ips)
+
+        # A hand-written launcher for the US region that asks for more
+        # servers than the quota holds and a flavor the region lacks.
+        launcher = os.path.join(self.dir, 'nl.yaml')
+        with open(launcher, 'w') as f:
+            yaml.safe_dump({'labels': [{'name': 'noble-arm64'},
+                                       {'name': 'jammy-arm64'}],
+                            'providers': [{
+                                'name': 'us', 'cloud': 'linaro-us',
+                                'region-name': 'RegionOne',
+                                'boot-timeout': 600, 'launch-timeout': 800,
+                                'cloud-images': [{'name': 'noble'}],
+                                'pools': [{'name': 'main', 'max-servers': 50,
+                                           'labels': [
+                                               {'name': 'noble-arm64',
+                                                'cloud-image': 'noble',
+                                                'flavor-name': 'os.large'},
+                                               {'name': 'jammy-arm64',
+                                                'cloud-image': 'noble',
+                                                'flavor-name': 'os.huge'}]}],
+                            }]}, f)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(['check', '--facts', facts, launcher])
+        self.assertEqual(1, code, err.getvalue())
+        lines = out.getvalue().splitlines()
+        self.assertTrue(any('NPA060 error: provider us pool main '
+                            'max-servers 50 is above the 41 servers the '
+                            'quota of linaro-us RegionOne allows' in line
+                            for line in lines), lines)
+        self.assertTrue(any('NPA052 error' in line and 'os.huge' in line
+                            for line in lines), lines)
+
+    def test_write_facts_leaves_out_a_failed_region(self):
+        self.mock_identity('linaro-london', status=401)
+        facts = os.path.join(self.dir, 'facts.yaml')
+        code, out, err = self.run_cli('--write-facts', facts)
+        self.assertEqual(1, code)
+        self.assertIn('cloud facts of 2 region(s); left out: linaro-london '
+                      '(auth)', err)
+        self.assertNotIn(CANARY, out + err)
+        self.assertEqual({'linaro-us', 'linaro'},
+                         {r.cloud for r in cloudfacts.load(facts)})

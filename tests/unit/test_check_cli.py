@@ -77,11 +77,11 @@ class TestCli(testtools.TestCase):
                          r'asks for label missing-arm64')
 
     def test_names_cannot_forge_findings_or_reach_the_terminal(self):
-        forged = 'x\n/etc/nodepool/nl.yaml:1:1: NPA999 error: FORGED'
+        forged = 'x\n/etc/nodepool/nl.yaml:1:1: NPA999 error: FORGED-arm64'
         zuul = [{'nodeset': {'name': 'n', 'nodes': [
             {'name': 'a', 'label': forged}]}},
             {'nodeset': {'name': 'm', 'nodes': [
-                {'name': 'a', 'label': 'esc\x1b]0;title\x07\x1b[31mred'}]}}]
+                {'name': 'a', 'label': 'esc\x1b]0;t\x07\x1b[31mred-arm64'}]}}]
         paths = [self.write('nl.yaml', base.LAUNCHER),
                  self.write('zuul.yaml', zuul)]
         proc, _ = run_cli(*paths)
