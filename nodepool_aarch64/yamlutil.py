@@ -129,11 +129,12 @@ class _Loader(_BaseLoader):
             return super().construct_object(node, deep=deep)
         except (ValueError, TypeError, KeyError, AttributeError,
                 OverflowError) as e:
-            value = node.value if isinstance(node, yaml.ScalarNode) else ''
+            # The value itself is not repeated: it may be a secret.
             raise yaml.constructor.ConstructorError(
                 None, None,
-                f'cannot read {value[:40]!r} as {node.tag.rsplit(":", 1)[-1]}'
-                f' ({type(e).__name__})', node.start_mark)
+                f'cannot read the value at column {node.start_mark.column + 1}'
+                f' as {node.tag.rsplit(":", 1)[-1]} ({type(e).__name__})',
+                node.start_mark)
 
     def construct_mapping(self, node, deep=False):
         if not isinstance(node, yaml.MappingNode):

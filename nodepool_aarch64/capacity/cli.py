@@ -95,6 +95,8 @@ def run_quota(args):
         raise InputError(args.clouds_yaml, None, '', 'no such file')
     try:
         config = quota.load_config(args.clouds_yaml)
+    except InputError:
+        raise
     except Exception as e:
         raise InputError(args.clouds_yaml or 'clouds.yaml', None, '',
                          f'cannot read: {" ".join(str(e).split())[:200]}')

@@ -29,6 +29,8 @@ import requests.exceptions
 
 from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing as sizing_mod
+from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.errors import InputError
 
 # Per HTTP call: seconds to wait, and retries for connection failures
 # and for 5xx answers keystoneauth considers retriable.
@@ -235,6 +237,19 @@ def _describe(exc, scrub):
 
 
 def load_config(clouds_yaml=None):
+    """openstacksdk's cloud config, from ``clouds_yaml`` when given.
+
+    openstacksdk skips a file it cannot parse and then reports every
+    cloud as "not found"; a given file is read first, so that a broken
+    one is reported as such (file and line, never its values).
+    """
+    if clouds_yaml:
+        data, _ = yamlutil.load_single(clouds_yaml)
+        clouds = data.get('clouds') if isinstance(data, dict) else None
+        if not isinstance(clouds, dict) or not clouds:
+            raise InputError(clouds_yaml, getattr(data, 'line', None),
+                             'clouds', 'expected a mapping of cloud names '
+                             'to their settings')
     files = [clouds_yaml] if clouds_yaml else None
     return openstack.config.OpenStackConfig(config_files=files)
 

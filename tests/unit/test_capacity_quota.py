@@ -324,6 +324,25 @@ class TestQuota(testtools.TestCase):
         self.assertEqual('nodepool-aarch64: /nonexistent.yaml: no such file',
                          err.strip())
 
+    def test_unusable_clouds_yaml_is_exit_2_naming_the_file(self):
+        d = self.useFixture(fixtures.TempDir()).path
+        cases = {'broken.yaml': b'clouds: [\n',
+                 'empty-list.yaml': b'clouds: []\n',
+                 'empty.yaml': b'',
+                 'utf16.yaml': b'\xff\xfec\x00',
+                 'secret.yaml': b'clouds:\n  c:\n    auth:\n'
+                                b'      password: !!int ' +
+                 CANARY.encode() + b'\n'}
+        for name, data in cases.items():
+            path = os.path.join(d, name)
+            with open(path, 'wb') as f:
+                f.write(data)
+            code, out, err = self.run_cli('--clouds-yaml', path)
+            self.assertEqual(2, code, name)
+            self.assertEqual(1, len(err.splitlines()), (name, err))
+            self.assertIn(path, err)
+            self.assertNotIn(CANARY, out + err)
+
     def test_missing_flavor_is_reported(self):
         self.requests.get(
             'https://compute.london.example.com/v2.1/flavors/detail',
