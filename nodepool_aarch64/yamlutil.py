@@ -136,6 +136,16 @@ class _Loader(_BaseLoader):
                 f' as {node.tag.rsplit(":", 1)[-1]} ({type(e).__name__})',
                 node.start_mark)
 
+    def flatten_mapping(self, node):
+        # flatten_mapping() copies keys from "<<: *anchor" ahead of the
+        # mapping's own keys; overriding a merged key is normal YAML, not
+        # a duplicate.  Remember which key nodes the mapping wrote itself
+        # (a merge source's keys are its own when it is built, too).
+        if not hasattr(node, 'own_keys'):
+            node.own_keys = {id(k) for k, _ in node.value
+                             if k.tag != 'tag:yaml.org,2002:merge'}
+        super().flatten_mapping(node)
+
     def construct_mapping(self, node, deep=False):
         if not isinstance(node, yaml.MappingNode):
             raise yaml.constructor.ConstructorError(
@@ -154,7 +164,7 @@ class _Loader(_BaseLoader):
                     'while constructing a mapping', node.start_mark,
                     'found an unhashable key', key_node.start_mark)
             line = key_node.start_mark.line + 1
-            if not _from_merge(key_node):
+            if id(key_node) in node.own_keys:
                 if key in own_keys:
                     self.duplicates.append(
                         Duplicate(key, line, result.key_lines[key],
@@ -170,31 +180,6 @@ class _Loader(_BaseLoader):
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
         return result
-
-
-def _from_merge(key_node):
-    # flatten_mapping() copies keys from "<<: *anchor" ahead of the
-    # mapping's own keys; overriding a merged key is normal YAML, not a
-    # duplicate.  Merged key nodes keep the anchor's position, which is
-    # before the mapping itself.
-    return getattr(key_node, '_merged', False)
-
-
-def _mark_merged(loader, node):
-    for key_node, value_node in node.value:
-        if key_node.tag == 'tag:yaml.org,2002:merge':
-            for sub in _merge_sources(value_node):
-                for merged_key, _ in sub.value:
-                    merged_key._merged = True
-
-
-def _merge_sources(value_node):
-    if isinstance(value_node, yaml.MappingNode):
-        return [value_node]
-    if isinstance(value_node, yaml.SequenceNode):
-        return [n for n in value_node.value
-                if isinstance(n, yaml.MappingNode)]
-    return []
 
 
 def _construct_encrypted(loader, node):
@@ -269,20 +254,6 @@ def _expanded_size(node, budget, memo):
     return size
 
 
-def _mark_merges(node, seen):
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        _mark_merged(None, node)
-        for k, v in node.value:
-            _mark_merges(k, seen)
-            _mark_merges(v, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for v in node.value:
-            _mark_merges(v, seen)
-
-
 def read_text(path):
     """Read a config file as UTF-8 text, refusing binary and huge files."""
     raw = read_bytes(path, MAX_FILE_BYTES)
@@ -316,7 +287,6 @@ def load_documents(path, text=None):
                     path, node.start_mark.line + 1, '',
                     f'document has more than {MAX_EXPANDED_NODES} nodes '
                     '(counting each alias as a copy)')
-            _mark_merges(node, set())
             documents.append(loader.construct_document(node))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark

@@ -53,3 +53,29 @@ class TestUnbuildableValues(base.TestCase):
         data, _ = yamlutil.load_single(path)
         self.assertEqual(12, data['b'])
         self.assertEqual(2026, data['a'].year)
+
+
+class TestMergeKeys(base.TestCase):
+
+    def duplicates(self, text):
+        path = self.write(self.tempdir(), 'x.yaml', text)
+        _, dups = yamlutil.load_single(path)
+        return [(d.key, d.line) for d in dups]
+
+    def test_overriding_a_merged_key_is_not_a_duplicate(self):
+        self.assertEqual([], self.duplicates(
+            'base: &b\n  a: 1\n  b: 2\nuse:\n  <<: *b\n  a: 3\n'))
+
+    def test_duplicate_inside_a_merge_source_is_reported(self):
+        # The source mapping's own keys were once taken as merged ones.
+        self.assertEqual([('a', 3)], self.duplicates(
+            'base: &b\n  a: 1\n  a: 2\nuse:\n  <<: *b\n  c: 3\n'))
+
+    def test_duplicate_beside_a_merge_is_reported(self):
+        self.assertEqual([('c', 6)], self.duplicates(
+            'base: &b\n  a: 1\nuse:\n  <<: *b\n  c: 3\n  c: 4\n'))
+
+    def test_merge_source_with_its_own_merge_and_override(self):
+        self.assertEqual([], self.duplicates(
+            'one: &o\n  a: 1\ntwo: &t\n  <<: *o\n  a: 2\n'
+            'three:\n  <<: *t\n  a: 3\n'))
