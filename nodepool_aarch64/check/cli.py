@@ -26,8 +26,13 @@ Cloud facts (flavors and quotas per cloud region) come from a facts file
 an inventory (--inventory); rules that need them are skipped without.
 
 Findings print as PATH:LINE:COL: CODE severity: message.  Exit codes:
-0 no error-severity findings, 1 error findings, 2 unusable input.
+0 no error-severity findings, 1 error findings, 2 unusable input,
+3 internal error: a rule failed (the others' findings are still
+printed; -v shows the traceback).
 """
+
+# A rule that raised: the checker's fault, distinct from 0, 1 and 2.
+EXIT_INTERNAL_ERROR = 3
 
 
 def _epilog():
@@ -100,4 +105,6 @@ def main(args):
             print(line)
         for note in notes:
             print(note, file=sys.stderr)
+    if result.crashes:
+        return EXIT_INTERNAL_ERROR
     return 1 if result.errors else 0

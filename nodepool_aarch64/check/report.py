@@ -25,6 +25,10 @@ def summary(result):
 def text(result, verbose=False):
     lines = [str(f) for f in result.findings]
     notes = [f'note: {n}' for n in result.notes] if verbose else []
+    for crash in result.crashes:
+        notes.append(str(crash))
+        if verbose:
+            notes.append(crash.traceback.rstrip())
     return lines, notes + [summary(result)]
 
 
@@ -33,6 +37,8 @@ def as_json(result):
         'findings': [f.as_dict() for f in result.findings],
         'notes': result.notes,
         'skipped': result.skipped,
+        'internal-errors': [{'rule': c.code, 'error': c.error}
+                            for c in result.crashes],
         'summary': {'errors': len(result.errors),
                     'warnings': len(result.warnings),
                     'files': result.files,

@@ -1,13 +1,25 @@
 """One check run: load, validate, apply every rule, collect the result."""
 
 import dataclasses
+import traceback
 
 from nodepool_aarch64.check import configset as configset_mod
 from nodepool_aarch64.check import facts as facts_mod
 from nodepool_aarch64.check import rules
 from nodepool_aarch64.check import validate
 from nodepool_aarch64.check.rules import references
-from nodepool_aarch64.errors import InputError
+
+
+@dataclasses.dataclass(frozen=True)
+class Crash:
+    """A rule that raised instead of returning findings."""
+    code: str
+    error: str          # "TypeError: ..." on one line
+    traceback: str
+
+    def __str__(self):
+        return (f'internal error: rule {self.code} failed ({self.error}); '
+                'its findings are missing, the other rules ran')
 
 
 @dataclasses.dataclass
@@ -21,6 +33,8 @@ class Result:
     # tenant's label list), and the labels it left alone.
     labels_checked: bool = True
     unchecked_labels: list = dataclasses.field(default_factory=list)
+    # Rules that raised: a fault of the checker, not of the files.
+    crashes: list = dataclasses.field(default_factory=list)
 
     @property
     def errors(self):
@@ -51,6 +65,7 @@ def run(paths, facts=None, patience=3600, tenant=None):
             found += validate.validate(source)
     notes = list(configset.notes)
     skipped = []
+    crashes = []
     for code, rule in sorted(rules.RULES.items()):
         if rule.needs_facts and facts is None:
             skipped.append(code)
@@ -60,11 +75,11 @@ def run(paths, facts=None, patience=3600, tenant=None):
         try:
             found += list(rule.func(configset, context))
         except Exception as e:
-            # A config so far from Nodepool's schema that a rule cannot
-            # walk it: say which rule, in one line, rather than guess.
-            raise InputError(configset.sources[0].path, None, '',
-                             f'cannot check this config set ({code}: '
-                             f'{type(e).__name__}: {e})')
+            # The checker's fault, not the files': the other rules still
+            # report, and the user is not told the input is unusable.
+            crashes.append(Crash(
+                code, ' '.join(f'{type(e).__name__}: {e}'.split())[:300],
+                traceback.format_exc()))
     asked = bool(configset.node_refs())
     labels_checked = not asked or configset.has_servers or \
         tenant is not None
@@ -77,4 +92,4 @@ def run(paths, facts=None, patience=3600, tenant=None):
                      'in the set')
     return Result(sorted(set(found)), notes, skipped,
                   len(configset.sources), configset, labels_checked,
-                  unchecked)
+                  unchecked, crashes)
