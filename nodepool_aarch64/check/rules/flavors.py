@@ -73,14 +73,26 @@ def min_ram_picks_other_flavor(configset, context):
                 f'min-ram to boot {label.flavor_name}', key='min-ram')
 
 
+def flavor_by_ram(flavors, min_ram, flavor_name=None):
+    """The flavor Nodepool 11 boots for ``min-ram`` (and ``flavor-name``).
+
+    Nodepool's OpenStack adapter lists the cloud's flavors sorted by
+    (RAM, name) and takes the first with at least ``min_ram`` MiB whose
+    name contains ``flavor_name``; None when no flavor qualifies.  A unit
+    test runs Nodepool's own search on the same flavors and compares.
+    """
+    for f in sorted(flavors, key=lambda f: (f.ram, f.name)):
+        if f.ram >= min_ram and (not flavor_name or flavor_name in f.name):
+            return f
+    return None
+
+
 def _picked_instead(facts, label):
     """The flavor Nodepool's RAM search would pick, if not the named one."""
-    matching = sorted((f for f in facts.flavors.values()
-                       if f.ram >= label.min_ram and
-                       label.flavor_name in f.name),
-                      key=lambda f: f.ram)
-    if matching and matching[0].name != label.flavor_name:
-        return [matching[0].name]
+    picked = flavor_by_ram(facts.flavors.values(), label.min_ram,
+                           label.flavor_name)
+    if picked and picked.name != label.flavor_name:
+        return [picked.name]
     return []
 
 
@@ -182,12 +194,9 @@ def _label_size(context, label):
     facts = _cloud_facts(context, label.provider)
     if label.min_ram is not None:
         if facts is not None:
-            picked = sorted((f for f in facts.flavors.values()
-                             if f.ram >= label.min_ram and
-                             (label.flavor_name or '') in f.name),
-                            key=lambda f: f.ram)
-            if picked:
-                f = picked[0]
+            f = flavor_by_ram(facts.flavors.values(), label.min_ram,
+                              label.flavor_name)
+            if f:
                 return f.vcpus, f.ram, f.name
         return None, label.min_ram, f'min-ram {label.min_ram}'
     if facts is not None and label.flavor_name in facts.flavors:
