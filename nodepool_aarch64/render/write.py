@@ -7,8 +7,10 @@ the target.  For a set of files, every temporary file is complete before
 the first rename.
 """
 
+import glob
 import os
 import tempfile
+import time
 
 
 def _stage(path, text):
@@ -34,7 +36,36 @@ def _stage(path, text):
 def atomic_write(path, text):
     """Replace ``path`` with ``text`` atomically."""
     tmp = _stage(path, text)
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        # The target is a directory, or vanished with its directory:
+        # no temporary file may outlive the error.
+        os.unlink(tmp)
+        raise
+
+
+def remove_stale(path, age=300):
+    """Remove temporary files that a killed writer of ``path`` left.
+
+    Only files named as ``_stage`` names them and untouched for ``age``
+    seconds go: a writer still running finishes within that.  Returns
+    the paths removed.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = os.path.join(glob.escape(directory),
+                           '.' + glob.escape(os.path.basename(path)) +
+                           '.*.tmp')
+    removed = []
+    now = time.time()
+    for tmp in glob.glob(pattern):
+        try:
+            if now - os.lstat(tmp).st_mtime > age:
+                os.unlink(tmp)
+                removed.append(tmp)
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def unchanged(path, text):
