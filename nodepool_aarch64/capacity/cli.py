@@ -649,10 +649,10 @@ def plan_text(out):
                      f'{", ".join(p["replaces-windows"])}; one-off windows '
                      'are kept.')
     count = p['windows']
-    lines.append(f'{count} weekly window(s) plan-1..plan-{count}: '
-                 '--write-inventory FILE writes the whole inventory with '
-                 'them, --windows-output FILE its capacity section, '
-                 '--format json both.')
+    lines += [f'{count} weekly window(s), plan-1 to plan-{count}: '
+              '--write-inventory FILE writes the whole inventory with them,',
+              '--windows-output FILE its capacity section, --format json '
+              'both.']
     return '\n'.join(lines)
 
 

@@ -144,7 +144,10 @@ class TestCapacityCli(testtools.TestCase):
         self.assertIn('SLO: gate p95 <= 10 min', out)
         self.assertRegex(out, r'plan +\d+ +\d+ +\d+ +[\d.]+ +[\d.]+ +yes')
         with open(windows) as f:
-            self.assertTrue(f.read().startswith('capacity:\n  windows:\n'))
+            text = f.read()
+        self.assertTrue(text.startswith('capacity:\n  windows:\n'))
+        # Pasting it must not drop the inventory's one-off windows.
+        self.assertIn('name: linaro-cn1-maintenance', text)
         code, out, err = run_cli('plan', '--synthetic', '200', '--slo',
                                  'gate:p100:0.5')
         self.assertEqual(1, code)
