@@ -1,17 +1,21 @@
-"""Choose max-servers per hour of the week to meet a wait SLO cheaply.
+"""Choose max-servers and min-ready per hour to meet a wait SLO cheaply.
 
 Hours are planned one by one or in blocks (``block`` hours share one
 value, so the plan has fewer windows).
 
 The cost of a plan is the capacity it holds: max-servers integrated over
 the week, in node-hours.  A plan never exceeds any provider's quota.
+Warm nodes (min-ready) sit inside max-servers, so they cost node-hours
+too; they are the only way below the launch-time floor.
 
-The search follows square-root staffing (Halfin and Whitt): an hour whose
-offered load is L busy nodes gets about L + z * sqrt(L) servers, so one
-safety factor z serves quiet and busy hours alike.  z is found by
-bisection against the simulator; a trim pass then lowers single hours
-while the SLO still holds.  Hours with equal capacity are merged into
-windows.
+Max-servers follow square-root staffing (Halfin and Whitt): an hour whose
+offered load is L busy nodes gets about L + z * sqrt(L) servers, plus its
+warm nodes.  For each warm level, z is found by bisection against the
+simulator, and the cheapest level wins.  A candidate must meet the
+objectives on every fitted week, and the load, z and the objective carry
+margins for weeks not seen (see ``Planner``).  An optional trim pass
+lowers single hours while the fitted weeks still pass.  Hours with equal
+values are merged into windows.
 """
 
 import dataclasses
