@@ -7,9 +7,11 @@ the target.  For a set of files, every temporary file is complete before
 the first rename.
 """
 
+import glob
 import os
 import shutil
 import tempfile
+import time
 
 from nodepool_aarch64.readfile import is_regular_or_absent
 
@@ -52,6 +54,31 @@ def atomic_write(path, text):
     except BaseException:
         _remove(tmp)
         raise
+
+
+def remove_stale(path, age=300):
+    """Remove temporary files that a killed writer of ``path`` left.
+
+    Only files named as ``_stage`` names them and untouched for ``age``
+    seconds go: a writer still running finishes within that.  Returns
+    the paths removed.
+    """
+    # Beside the real file, where atomic_write stages its own.
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
+    pattern = os.path.join(glob.escape(directory),
+                           '.' + glob.escape(os.path.basename(path)) +
+                           '.*.tmp')
+    removed = []
+    now = time.time()
+    for tmp in glob.glob(pattern):
+        try:
+            if now - os.lstat(tmp).st_mtime > age:
+                os.unlink(tmp)
+                removed.append(tmp)
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def unchanged(path, text):
