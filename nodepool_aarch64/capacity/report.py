@@ -4,6 +4,7 @@ Two plots: node demand against capacity for each hour of the week, and
 wait percentiles per pipeline for each capacity scenario simulated.
 """
 
+import io
 import math
 import os
 import textwrap
@@ -14,6 +15,8 @@ matplotlib.use('Agg')  # files only; no display on servers or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
+from nodepool_aarch64.render.write import write_files  # noqa: E402
+
 DEMAND_PNG = 'demand-capacity.png'
 WAITS_PNG = 'waits.png'
 PAGE = 'index.md'
@@ -21,19 +24,23 @@ QUANTILES = (50, 95, 99)
 _DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
 
 
-def plot_demand(demand, schedules, path, warning=None):
-    _save(demand_figure(demand, schedules, warning), path)
+def plot_demand(demand, schedules, warning=None):
+    """The demand chart as PNG bytes."""
+    return _png(demand_figure(demand, schedules, warning))
 
 
-def plot_waits(results, path, objectives=()):
-    _save(waits_figure(results, objectives), path)
+def plot_waits(results, objectives=()):
+    """The waits chart as PNG bytes."""
+    return _png(waits_figure(results, objectives))
 
 
-def _save(fig, path):
+def _png(fig):
+    buf = io.BytesIO()
     try:
-        fig.savefig(path)
+        fig.savefig(buf, format='png')
     finally:
         plt.close(fig)
+    return buf.getvalue()
 
 
 def demand_figure(demand, schedules, warning=None):
@@ -163,11 +170,8 @@ def _fmt(seconds):
 def write(directory, demand, schedules, results, notes=(), objectives=(),
           warning=None):
     """Write both PNGs and index.md into ``directory``; returns paths."""
-    os.makedirs(directory, exist_ok=True)
-    demand_png = os.path.join(directory, DEMAND_PNG)
-    waits_png = os.path.join(directory, WAITS_PNG)
-    plot_demand(demand, schedules, demand_png, warning)
-    plot_waits(results, waits_png, objectives)
+    files = {DEMAND_PNG: plot_demand(demand, schedules, warning),
+             WAITS_PNG: plot_waits(results, objectives)}
     lines = [
         '# Arm64 capacity report', '',
         f'{len(demand)} node requests over {demand.weeks()} week(s), '
@@ -191,7 +195,7 @@ def write(directory, demand, schedules, results, notes=(), objectives=(),
                 f'| {name} | {hours} | {result.utilisation:.2f} | {p} | '
                 + ' | '.join(_fmt(result.percentile(q, pipeline=p))
                              for q in QUANTILES) + ' |')
-    page = os.path.join(directory, PAGE)
-    with open(page, 'w', encoding='utf-8') as f:
-        f.write('\n'.join(lines) + '\n')
-    return [demand_png, waits_png, page]
+    files[PAGE] = '\n'.join(lines) + '\n'
+    # All three or none, each replaced atomically.
+    write_files(directory, files)
+    return [os.path.join(directory, name) for name in files]

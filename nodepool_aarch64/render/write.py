@@ -21,7 +21,7 @@ def _stage(path, text):
     fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.',
                                suffix='.tmp', dir=directory)
     try:
-        with os.fdopen(fd, 'w') as f:
+        with os.fdopen(fd, 'wb' if isinstance(text, bytes) else 'w') as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -86,14 +86,19 @@ def unchanged(path, text):
     if not is_regular_or_absent(path):
         return False
     try:
-        with open(path) as f:
+        with open(path, 'rb' if isinstance(text, bytes) else 'r') as f:
             return f.read() == text
     except (OSError, UnicodeDecodeError):
         return False
 
 
 def write_files(root, files):
-    """Write {relative path: text} under root; returns the paths changed.
+    """Write {relative path: text or bytes} under root; returns the paths
+    changed.
+
+    A symlink found at a path is replaced, never followed: the set is
+    this project's output, and a link planted there must not redirect a
+    write elsewhere.
 
     Files whose content is already right are not touched, so their mtime
     (what Nodepool watches) does not move.  Either every changed file is

@@ -73,6 +73,32 @@ class TestReport(testtools.TestCase):
         p95 = results[1][1].percentile(95, pipeline='gate') / 60
         self.assertIn(f'| {p95:.1f} |', gate_row)
 
+    def _inputs(self):
+        inv = load_inventory()
+        demand = dm.synthetic(200, dm.label_mix(inv), seed=2)
+        pools = sim.pools_from_inventory(inv)
+        schedules = [('inventory', sc.from_inventory(inv))]
+        results = [(n, sim.simulate(demand, pools, s)) for n, s in schedules]
+        return demand, schedules, results
+
+    def test_symlink_planted_in_the_output_is_replaced_not_followed(self):
+        out = os.path.join(self.dir, 'out')
+        os.makedirs(out)
+        victim = os.path.join(self.dir, 'victim')
+        with open(victim, 'w') as f:
+            f.write('keep me\n')
+        os.symlink(victim, os.path.join(out, report.WAITS_PNG))
+        report.write(out, *self._inputs())
+        with open(victim) as f:
+            self.assertEqual('keep me\n', f.read())
+        self.assertFalse(os.path.islink(os.path.join(out, report.WAITS_PNG)))
+
+    def test_report_is_written_all_or_nothing(self):
+        out = os.path.join(self.dir, 'out')
+        os.makedirs(os.path.join(out, report.PAGE))  # the page cannot go
+        self.assertRaises(OSError, report.write, out, *self._inputs())
+        self.assertEqual([report.PAGE], os.listdir(out))
+
     def test_cli_report(self):
         out_dir = os.path.join(self.dir, 'report')
         code, out, err = run_cli('report', '--synthetic', '400', '--seed',
