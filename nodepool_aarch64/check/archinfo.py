@@ -68,7 +68,7 @@ def image_evidence(configset, name, provider_entry=None):
     arch = of_name(name)
     if arch:
         evidence.append((arch, f'diskimage name {name}'))
-    for f in configset.nodepool:
+    for f in configset.files_defining(name):
         env, meta, _ = resolved(f, name)
         for var in _ARCH_VARS:
             arch = of_value(env.get(var))

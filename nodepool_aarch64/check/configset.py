@@ -191,6 +191,10 @@ class NodepoolFile(Source):
         self.labels = [x for x in _items(data.get('labels')) if _name(x)]
         self.diskimages = [x for x in _items(data.get('diskimages'))
                            if _name(x)]
+        # The first entry of a name wins, as a linear search found it.
+        self._diskimage_index = {}
+        for x in reversed(self.diskimages):
+            self._diskimage_index[_name(x)] = x
         self.providers = [Provider(self, x)
                           for x in _items(data.get('providers'))
                           if _name(x)]
@@ -204,7 +208,10 @@ class NodepoolFile(Source):
         return {_name(x) for x in self.diskimages}
 
     def diskimage(self, name):
-        return next((x for x in self.diskimages if _name(x) == name), None)
+        try:
+            return self._diskimage_index.get(name)
+        except TypeError:  # an unhashable name from a broken file
+            return None
 
     @property
     def is_launcher(self):
@@ -312,6 +319,7 @@ class ConfigSet:
         self.notes = []
         self._zuul_launcher = None
         self._reach = None
+        self._defining = None
 
     @property
     def sources(self):
@@ -332,6 +340,22 @@ class ConfigSet:
     @property
     def pool_labels(self):
         return [label for p in self.providers for label in p.pool_labels]
+
+    def files_defining(self, diskimage):
+        """The Nodepool files with a top-level diskimage of that name.
+
+        Indexed once: rules ask this for every label of every file, and
+        a scan of every file per question is quadratic in the set.
+        """
+        if self._defining is None:
+            self._defining = {}
+            for f in self.nodepool:
+                for name in f.diskimage_names:
+                    self._defining.setdefault(name, []).append(f)
+        try:
+            return self._defining.get(diskimage, [])
+        except TypeError:
+            return []
 
     def node_refs(self):
         return [ref for f in self.zuul for ref in f.node_refs()]
