@@ -35,6 +35,19 @@ COUNT = v.All(_whole_number, v.Range(min=0),
               msg='expected a whole number >= 0')
 POSITIVE = v.All(_whole_number, v.Range(min=1),
                  msg='expected a whole number >= 1')
+# Far above any real site (OpenDev's whole Nodepool had about 15
+# providers and 60 labels) and low enough that rendering, whose output
+# grows with labels x providers, stays within seconds.
+LIMITS = {'flavors': 200, 'diskimages': 200, 'providers': 100,
+          'labels': 500, 'windows': 500}
+
+
+def _count(section, minimum=1):
+    return v.Length(min=minimum, max=LIMITS[section],
+                    msg=f'expected {minimum} to {LIMITS[section]} '
+                        f'{section}')
+
+
 TIME_OF_DAY = v.All(str, v.Match(r'^([01][0-9]|2[0-3]):[0-5][0-9]\Z',
                                  msg='expected a UTC time of day "HH:MM"'))
 TIMESTAMP = v.All(
@@ -131,17 +144,17 @@ WINDOW = {
 CAPACITY = {
     v.Optional('headroom'): v.All(v.Any(int, float), v.Range(min=0, max=0.9),
                                   msg='expected a fraction from 0 to 0.9'),
-    v.Optional('windows'): [WINDOW],
+    v.Optional('windows'): v.All([WINDOW], _count('windows', minimum=0)),
 }
 
 INVENTORY = v.Schema({
     v.Optional('zookeeper'): ZOOKEEPER,
     v.Optional('builder'): BUILDER,
     v.Optional('timeouts'): TIMEOUTS,
-    v.Required('flavors'): v.All([FLAVOR], v.Length(min=1)),
-    v.Required('diskimages'): v.All([DISKIMAGE], v.Length(min=1)),
-    v.Required('providers'): v.All([PROVIDER], v.Length(min=1)),
-    v.Required('labels'): v.All([LABEL], v.Length(min=1)),
+    v.Required('flavors'): v.All([FLAVOR], _count('flavors')),
+    v.Required('diskimages'): v.All([DISKIMAGE], _count('diskimages')),
+    v.Required('providers'): v.All([PROVIDER], _count('providers')),
+    v.Required('labels'): v.All([LABEL], _count('labels')),
     v.Optional('capacity'): CAPACITY,
 })
 

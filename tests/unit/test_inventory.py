@@ -168,6 +168,17 @@ class TestInventoryFile(base.TestCase):
         self.assertEqual('zookeeper.servers[0]', e.key)
         self.assertIn('65535', e.message)
 
+    def test_sections_are_bounded(self):
+        from nodepool_aarch64.inventory import schema
+        label = ('  - name: l{}\n    diskimage: ubuntu-bionic-arm64\n'
+                 '    flavor: big\n')
+        labels = ''.join(label.format(i)
+                         for i in range(schema.LIMITS['labels'] + 1))
+        text = MINIMAL[:MINIMAL.index('labels:')] + 'labels:\n' + labels
+        e = self.error(text)
+        self.assertEqual('labels', e.key)
+        self.assertIn(f'1 to {schema.LIMITS["labels"]} labels', e.message)
+
     def test_duplicate_yaml_key(self):
         e = self.error(MINIMAL.replace('      instances: 10',
                                        '      instances: 10\n'

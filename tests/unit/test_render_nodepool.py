@@ -187,3 +187,23 @@ class TestUnmappedFlavor(base.TestCase):
         error = self.assertRaises(InputError, launcher_config, broken,
                                   'nl03.opendev.org')
         self.assertIn('flavor arm64-xlarge has no mapping', str(error))
+
+
+class TestYamlText(base.TestCase):
+    """libyaml's output, re-indented, equals PyYAML's indented output."""
+
+    def test_fast_and_reference_emitters_agree_on_every_render(self):
+        from nodepool_aarch64.render import nodepool as rn
+        from nodepool_aarch64.render import yamltext
+        from nodepool_aarch64.render import zuul as rz
+        inv = load_inventory()
+        documents = [rz.nodesets(inv), rz.launcher_objects(inv)]
+        documents += [rn.launcher_config(inv, p.launcher)
+                      for p in inv.providers]
+        documents += [rn.builder_config(inv, p.builder)
+                      for p in inv.providers]
+        documents.append({'a': [[1, 2], {'b': [{'c': ['d', {'e': [3]}]}]}],
+                          'long': 'word ' * 40, 'empty': [], 'f': {}})
+        for data in documents:
+            self.assertEqual(yamltext.python_text(data),
+                             yamltext.to_text(data))
