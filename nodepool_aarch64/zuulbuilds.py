@@ -1,0 +1,239 @@
+"""Zuul's builds API: the one reader of its JSON.
+
+``/api/tenant/T/builds`` returns a list of build objects (zuul-web's
+BuildConverter); saved copies of it and live pages are read here, and
+every command that needs builds (capacity demand, readiness) takes them
+from this module.
+
+``check_list`` only checks that a document is a list of objects, which
+is all capacity demand needs; ``parse`` checks every field readiness
+uses and returns ``Build`` records with times parsed.
+"""
+
+import dataclasses
+import datetime
+import json
+import os
+
+from nodepool_aarch64.errors import InputError
+
+UTC = datetime.timezone.utc
+
+# A year of builds of a busy tenant is a few hundred MB of JSON; a file
+# larger than this is a mistake (or hostile), not history.
+MAX_BYTES = 512 * 1024 * 1024
+
+# Results Zuul 14 records for a build (zuul.model, zuul.scheduler,
+# zuul.executor); tests/unit/test_zuulbuilds.py fails when the pinned
+# Zuul records one that is missing here.
+PASSED = frozenset({'SUCCESS'})
+# The job itself failed: what a developer must look at.
+JOB_FAILURES = frozenset({'FAILURE', 'SECRET_EXPOSURE'})
+# The node, the cloud or the executor failed: nothing the change did.
+INFRA_FAILURES = frozenset({
+    'NODE_FAILURE', 'RETRY_LIMIT', 'TIMED_OUT', 'POST_FAILURE',
+    'DISK_FULL', 'ERROR', 'LOST', 'EXCEPTION', 'SNAPSHOT_FAILURE',
+    'RETRY'})
+# Never ran to a verdict: not a run of the job.
+NOT_RUN = frozenset({
+    'SKIPPED', 'ABORTED', 'CANCELED', 'DEQUEUED', 'MERGE_CONFLICT',
+    'MERGE_FAILURE', 'CONFIG_ERROR'})
+RESULTS = PASSED | JOB_FAILURES | INFRA_FAILURES | NOT_RUN
+
+
+@dataclasses.dataclass(slots=True)
+class Build:
+    """One build as readiness needs it; times are aware UTC datetimes."""
+
+    uuid: str
+    job: str
+    result: str | None
+    voting: bool
+    pipeline: str
+    start: datetime.datetime | None
+    end: datetime.datetime | None
+    nodeset: str
+    error_detail: str | None
+    final: bool
+    enqueued: datetime.datetime | None
+    buildset: str
+    project: str
+    branch: str
+    change: str | None
+    patchset: str | None
+
+    @property
+    def duration(self):
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def node_wait(self):
+        """Seconds from the enqueue event until the build started."""
+        if self.enqueued is None or self.start is None:
+            return None
+        return max(0.0, (self.start - self.enqueued).total_seconds())
+
+    @property
+    def when(self):
+        """The moment that places the build in a window."""
+        return self.start or self.enqueued or self.end
+
+
+def parse_time(text, path, line, key):
+    """An ISO 8601 time; Zuul serves naive times, which are UTC."""
+    try:
+        value = datetime.datetime.fromisoformat(
+            str(text).replace('Z', '+00:00'))
+    except ValueError:
+        raise InputError(path, line, key,
+                         f'expected an ISO 8601 time, got {text!r}')
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def read_text(path):
+    """A file's text: UTF-8 (a BOM is allowed), at most MAX_BYTES."""
+    try:
+        if not os.path.isfile(path):
+            raise InputError(path, None, '', 'not a regular file')
+        if os.path.getsize(path) > MAX_BYTES:
+            raise InputError(path, None, '', f'larger than {MAX_BYTES} '
+                             'bytes; split the history into several files')
+        with open(path, 'rb') as f:
+            raw = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    return decode(raw, path)
+
+
+def decode(raw, path):
+    try:
+        return raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b'\n') + 1
+        raise InputError(path, line, '', 'not UTF-8 text')
+
+
+def check_list(text, path):
+    """The builds in a builds API document, as plain dicts."""
+    try:
+        builds = json.loads(text)
+    except ValueError as e:
+        raise InputError(path, getattr(e, 'lineno', None), '',
+                         f'invalid JSON: {getattr(e, "msg", e)}')
+    except RecursionError:
+        raise InputError(path, None, '', 'invalid JSON: nested too deeply')
+    if not isinstance(builds, list):
+        raise InputError(path, 1, '', 'expected a JSON list of builds, as '
+                         'the builds API returns')
+    for n, build in enumerate(builds):
+        if not isinstance(build, dict):
+            raise InputError(path, None, f'[{n}]', 'expected a build object')
+    return builds
+
+
+# field -> (types allowed, may it be missing or null)
+_FIELDS = {
+    'uuid': (str, False),
+    'job_name': (str, False),
+    'voting': (bool, False),
+    'pipeline': (str, False),
+    'start_time': (str, True),
+    'end_time': (str, True),
+    'nodeset': (str, True),
+    'error_detail': (str, True),
+    'final': (bool, True),
+    'event_timestamp': (str, True),
+}
+
+
+def parse(builds, path):
+    """Build records from ``check_list``'s dicts; every field checked."""
+    return [_build(b, path, f'[{n}]') for n, b in enumerate(builds)]
+
+
+def _field(build, name, path, key):
+    types, optional = _FIELDS[name]
+    value = build.get(name)
+    if value is None:
+        if optional:
+            return None
+        raise InputError(path, None, f'{key}.{name}', 'missing')
+    if not isinstance(value, types):
+        raise InputError(path, None, f'{key}.{name}',
+                         f'expected a {types.__name__}, got {value!r}')
+    return value
+
+
+def _time(build, name, path, key):
+    text = _field(build, name, path, key)
+    return None if text is None else parse_time(text, path, None,
+                                                f'{key}.{name}')
+
+
+def _ref(build, path, key):
+    ref = build.get('ref')
+    if not isinstance(ref, dict):
+        raise InputError(path, None, f'{key}.ref', 'missing or not an '
+                         'object with project, branch, change, patchset')
+    project = ref.get('project')
+    if not isinstance(project, str):
+        raise InputError(path, None, f'{key}.ref.project',
+                         'expected a string')
+    out = [project]
+    for name in ('branch', 'change', 'patchset'):
+        value = ref.get(name)
+        if value is not None and (isinstance(value, bool) or
+                                  not isinstance(value, (str, int))):
+            raise InputError(path, None, f'{key}.ref.{name}',
+                             f'expected a string or number, got {value!r}')
+        out.append(None if value is None else str(value))
+    return out
+
+
+def _build(build, path, key):
+    result = build.get('result')
+    if result is not None and result not in RESULTS:
+        raise InputError(path, None, f'{key}.result',
+                         f'unknown result {result!r}; expected one of '
+                         f'{", ".join(sorted(RESULTS))} or null')
+    buildset = build.get('buildset')
+    if not isinstance(buildset, dict) or \
+            not isinstance(buildset.get('uuid'), str):
+        raise InputError(path, None, f'{key}.buildset.uuid',
+                         'missing or not a string')
+    start = _time(build, 'start_time', path, key)
+    end = _time(build, 'end_time', path, key)
+    if start is not None and end is not None and end < start:
+        raise InputError(path, None, f'{key}.end_time',
+                         'expected a time after start_time')
+    project, branch, change, patchset = _ref(build, path, key)
+    final = _field(build, 'final', path, key)
+    return Build(
+        uuid=_field(build, 'uuid', path, key),
+        job=_field(build, 'job_name', path, key),
+        result=result,
+        voting=_field(build, 'voting', path, key),
+        pipeline=_field(build, 'pipeline', path, key),
+        start=start, end=end,
+        nodeset=_field(build, 'nodeset', path, key) or '',
+        error_detail=_field(build, 'error_detail', path, key),
+        final=True if final is None else final,
+        enqueued=_time(build, 'event_timestamp', path, key),
+        buildset=buildset['uuid'],
+        project=project, branch=branch or '', change=change,
+        patchset=patchset)
+
+
+def load(paths):
+    """Build records from saved builds API files; duplicates dropped."""
+    seen, out = set(), []
+    for path in paths:
+        for build in parse(check_list(read_text(path), path), path):
+            if build.uuid not in seen:
+                seen.add(build.uuid)
+                out.append(build)
+    return out
