@@ -58,6 +58,9 @@ def register(subparsers):
                      metavar='SECONDS',
                      help='give up on a zuul-web request after this long '
                           '(default 30)')
+    src.add_argument('--page-size', type=int, default=500, metavar='N',
+                     help='builds asked for per zuul-web request '
+                          '(default 500)')
     sel = p.add_argument_group('selection')
     sel.add_argument('--project', action='append', default=[],
                      help='only builds of this project (repeatable)')
@@ -151,6 +154,8 @@ def _source(args):
                          '... or --zuul-url URL --tenant T')
     if args.zuul_url and not args.tenant:
         raise InputError('--tenant', None, '', 'needed with --zuul-url')
+    if args.page_size < 1:
+        raise InputError('--page-size', None, '', 'expected at least 1')
     if args.http_timeout <= 0:
         raise InputError('--http-timeout', None, '',
                          'expected seconds above 0')

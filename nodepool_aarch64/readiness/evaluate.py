@@ -28,7 +28,8 @@ def load_builds(args):
         jobs = _with_counterparts(args.job, pairs)
         builds = source.fetch(args.zuul_url, args.tenant, start,
                               projects=args.project, jobs=jobs,
-                              timeout=args.http_timeout)
+                              timeout=args.http_timeout,
+                              page=args.page_size)
     else:
         builds = zuulbuilds.load(args.builds)
         if args.project:
@@ -104,12 +105,19 @@ def stage_of(config, job, mine):
 
 
 def target_stage(current, verdict):
-    """The verdict's stage, but never more than one step up."""
-    target = crit.verdict_stage(verdict)
+    """Where the job should be: one step up when the verdict allows it,
+    back to check-arm64 when it gates without being ready to, else where
+    it is.  A non-voting job that is not ready blocks nobody, so it is
+    never moved down."""
+    allowed = crit.verdict_stage(verdict)
     rank = zc.stage_rank(current)
-    if rank >= 0 and zc.stage_rank(target) > rank + 1:
+    if rank < 0:
+        return allowed
+    if zc.stage_rank(allowed) > rank:
         return zc.STAGES[rank + 1]
-    return target
+    if current == 'gate' and allowed != 'gate':
+        return 'check-arm64'
+    return current
 
 
 def run(args, t):

@@ -47,7 +47,7 @@ def job_metrics(builds, counterpart_outcomes, window):
     infra = [b for b in mine if b.result in zuulbuilds.INFRA_FAILURES]
     specific, shared, unpaired = _compare(job_failures, counterpart_outcomes)
     paired = sum(1 for b in mine
-                 if pairing.patchset_key(b) in counterpart_outcomes)
+                 if pairing.patchset_key(b) in (counterpart_outcomes or {}))
     # A NODE_FAILURE build never started (start == end): its duration
     # and wait say nothing about the job.
     ran = [b for b in mine if b.result != 'NODE_FAILURE']
