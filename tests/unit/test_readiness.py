@@ -394,3 +394,43 @@ class TestBadInput(ReadinessCase):
         err = self.bad(json.dumps([rd.build('x')]), '--zuul-d',
                        os.path.dirname(broken))
         self.assertIn('broken.yaml', err)
+
+
+class TestShippedKolla(ReadinessCase):
+    """What doc/source/readiness.rst says about Kolla stays true."""
+
+    LARGE = {'kolla-build-debian-source-aarch64',
+             'kolla-build-ubuntu-source-aarch64',
+             'kolla-ansible-debian-source-aarch64'}
+
+    def test_large_labels_keep_kolla_out_of_gate(self):
+        from nodepool_aarch64.inventory import load_inventory
+        from nodepool_aarch64.readiness import promotion
+        from nodepool_aarch64.readiness import zuulconfig
+        config = zuulconfig.ZuulConfig([REPO_ZUUL_D])
+        inv = load_inventory()
+        gating = set(config.templates['kolla-aarch64-gate'])
+        self.assertEqual(self.LARGE | {'kolla-aarch64-buildset-registry'},
+                         gating)
+        for job in sorted(gating):
+            labels = config.labels(job)
+            clouds, _ = promotion.providers_check(inv, labels)
+            if job in self.LARGE:
+                self.assertTrue(all(la.endswith('-large') for la in labels))
+                self.assertEqual(1, clouds, job)
+            else:
+                self.assertEqual(['ubuntu-noble-arm64'], labels)
+                self.assertEqual(3, clouds, job)
+
+    def test_clean_history_verdicts(self):
+        builds = []
+        for job in sorted(self.LARGE | {'kolla-aarch64-buildset-registry'}):
+            x86 = job.replace('-aarch64', '')
+            builds += rd.history(job, x86, OK * 2, hours_apart=8,
+                                 arm_duration=7200, x86_duration=4800)
+        code, jobs = self.readiness(builds, '--zuul-d', REPO_ZUUL_D)
+        self.assertEqual('ready-for-gate',
+                         jobs['kolla-aarch64-buildset-registry']['verdict'])
+        for job in self.LARGE:
+            self.assertEqual('ready-for-check-arm64', jobs[job]['verdict'])
+            self.assertEqual(['providers'], jobs[job]['failed'])
