@@ -36,9 +36,9 @@ Criteria (thresholds in brackets are the defaults):
 The window is the last {DEFAULT_DAYS} days up to --until (default: now
 for a live Zuul, the newest build for saved JSON).
 
-Exit codes: 0 every job is ready for the stage it is in and the next;
-1 a job is not ready for the next stage, or sits above what it is
-ready for; 2 unusable input.
+Exit codes: 0 every job is at least ready for check-arm64 and none
+gates without being ready for gate; 1 a job is not-ready, or gates
+while not ready for gate; 2 unusable input.
 """
 
 

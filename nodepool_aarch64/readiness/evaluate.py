@@ -165,7 +165,7 @@ def judge(job, counterpart, by_job, arm64_builds, labels_of, inv, config,
         if counterpart and by_job.get(counterpart) else None
     m = metrics.job_metrics(mine, outcomes, window)
     timeout = (config.timeout(job) if config else None) or args.timeout
-    labels = [la for la in labels_of(job)]
+    labels = list(labels_of(job))
     clouds, served = promotion.providers_check(inv, labels)
     wait, note = _capacity(job, counterpart, by_job, arm64_builds,
                            labels_of, inv, args, t)
