@@ -147,6 +147,8 @@ def _capacity(job, counterpart, by_job, arm64_builds, labels_of, inv, args,
               t):
     if not counterpart or not by_job.get(counterpart):
         return None, 'no counterpart history to replay (give --pair)'
+    if not set(labels_of(job)) & labels_of.inventory:
+        return None, 'no label of the inventory in the job\'s nodeset'
     rows, gate, ratio = promotion.promotion_demand(
         job, arm64_builds, by_job[counterpart], labels_of,
         labels_of.inventory)

@@ -11,6 +11,7 @@ hangs or never stops paging ends in one line, not a stuck cron job.
 import time
 
 import requests
+import urllib3
 
 from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.errors import InputError
@@ -44,18 +45,35 @@ def _get(session, url, params, timeout):
         # would still never end without a deadline for the whole page.
         deadline = time.monotonic() + timeout
         try:
-            for chunk in response.iter_content(1 << 16):
+            for chunk in _chunks(response):
                 raw += chunk
                 if len(raw) > zuulbuilds.MAX_BYTES:
                     raise InputError(where, None, '', 'answer too large')
                 if time.monotonic() > deadline:
                     raise InputError(where, None, '', 'answer not complete '
                                      f'within {timeout:g} s')
-        except requests.RequestException as e:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
+            raise InputError(where, None, '',
+                             f'no answer within {timeout:g} s')
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
             raise InputError(where, None, '',
                              f'answer cut short ({type(e).__name__})')
     text = zuulbuilds.decode(bytes(raw), where)
     return zuulbuilds.parse(zuulbuilds.check_list(text, where), where)
+
+
+def _chunks(response):
+    """The body as it arrives: urllib3's read1 returns whatever came,
+    where a sized read waits until that much did."""
+    read1 = getattr(response.raw, 'read1', None)
+    if read1 is None:
+        yield from response.iter_content(1 << 16)
+        return
+    while True:
+        data = read1(1 << 16, decode_content=True)
+        if not data:
+            return
+        yield data
 
 
 def fetch(api, tenant, since, projects=(), jobs=(), timeout=TIMEOUT,

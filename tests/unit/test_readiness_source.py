@@ -169,3 +169,70 @@ class TestZuulResults(base.TestCase):
         self.assertEqual(60.0, build.node_wait)
         self.assertEqual(json.loads(open(path).read())[0]['uuid'],
                          build.uuid)
+
+
+class SlowServer:
+    """A server on 127.0.0.1 that answers too slowly, for a bounded time.
+
+    ``trickle`` sends a 200 with a long body one byte at a time; without
+    it the server accepts the request and says nothing.
+    """
+
+    def __init__(self, trickle, seconds=3.0):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(4)
+        self.sock.settimeout(seconds)
+        self.port = self.sock.getsockname()[1]
+        self.trickle = trickle
+        self.seconds = seconds
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import time
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            deadline = time.monotonic() + self.seconds
+            if self.trickle:
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: '
+                             b'application/json\r\nContent-Length: '
+                             b'100000\r\n\r\n[')
+            while time.monotonic() < deadline:
+                try:
+                    if self.trickle:
+                        conn.sendall(b' ')
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    def close(self):
+        self.sock.close()
+        self.thread.join(self.seconds + 1)
+
+
+class TestHangingServer(base.TestCase):
+
+    def run_against(self, trickle):
+        server = SlowServer(trickle)
+        self.addCleanup(server.close)
+        code, out, err = self.run_cli(
+            'readiness', '--zuul-url', f'http://127.0.0.1:{server.port}/api',
+            '--tenant', 'openstack', '--http-timeout', '1')
+        self.assertEqual(2, code, err)
+        self.assertEqual(1, len(err.splitlines()), err)
+        return err
+
+    def test_silent(self):
+        self.assertIn('no answer within 1 s', self.run_against(False))
+
+    def test_trickling(self):
+        # Every read gets a byte in time; the page as a whole does not.
+        self.assertIn('answer not complete within 1 s',
+                      self.run_against(True))
