@@ -195,16 +195,30 @@ def _ref(build, path, key):
     return out
 
 
+_STR_OR_NONE = (str, type(None))
+_BOOL_OR_NONE = (bool, type(None))
+
+
 def _build(build, path, key):
-    _check_fields(build, path, key)
-    result = build.get('result')
+    get = build.get
+    uuid, job, voting, pipeline = (get('uuid'), get('job_name'),
+                                   get('voting'), get('pipeline'))
+    nodeset, detail, final = (get('nodeset'), get('error_detail'),
+                              get('final'))
+    # The common case in one expression; the field-by-field check only
+    # runs to name what is wrong.
+    if not (type(uuid) is str and type(job) is str and
+            type(voting) is bool and type(pipeline) is str and
+            type(nodeset) in _STR_OR_NONE and type(detail) in _STR_OR_NONE
+            and type(final) in _BOOL_OR_NONE):
+        _check_fields(build, path, key)
+    result = get('result')
     if result is not None and result not in RESULTS:
         raise InputError(path, None, f'{key}.result',
                          f'unknown result {result!r}; expected one of '
                          f'{", ".join(sorted(RESULTS))} or null')
-    buildset = build.get('buildset')
-    if not isinstance(buildset, dict) or \
-            not isinstance(buildset.get('uuid'), str):
+    buildset = get('buildset')
+    if type(buildset) is not dict or type(buildset.get('uuid')) is not str:
         raise InputError(path, None, f'{key}.buildset.uuid',
                          'missing or not a string')
     start = _time(build, 'start_time', path, key)
@@ -213,11 +227,9 @@ def _build(build, path, key):
         raise InputError(path, None, f'{key}.end_time',
                          'expected a time after start_time')
     project, branch, change, patchset = _ref(build, path, key)
-    final = build.get('final')
     return Build(
-        build['uuid'], build['job_name'], result, build['voting'],
-        build['pipeline'], start, end, build.get('nodeset') or '',
-        build.get('error_detail'), True if final is None else final,
+        uuid, job, result, voting, pipeline, start, end, nodeset or '',
+        detail, True if final is None else final,
         _time(build, 'event_timestamp', path, key), buildset['uuid'],
         project, branch or '', change, patchset)
 
