@@ -1,6 +1,7 @@
 """Readiness from start to end: builds in, one verdict per job out."""
 
 import collections
+import dataclasses
 import datetime
 
 from nodepool_aarch64 import zuulbuilds
@@ -120,6 +121,21 @@ def target_stage(current, verdict):
     return current
 
 
+@dataclasses.dataclass
+class History:
+    """What every job is judged against: the window's builds by job, the
+    Arm64 ones among them, and the configuration."""
+
+    by_job: dict
+    arm64_builds: list
+    labels_of: Labels
+    inv: object
+    config: object
+    args: object
+    thresholds: crit.Thresholds
+    window: tuple
+
+
 def run(args, t):
     inv = load_inventory(args.inventory)
     config = zc.ZuulConfig(args.zuul_d) if args.zuul_d else None
@@ -133,47 +149,45 @@ def run(args, t):
     arm64_names = {job for job, bs in by_job.items()
                    if set(labels_of(job, bs[-1].nodeset)) &
                    labels_of.inventory} | set(jobs)
-    arm64_builds = [b for job in arm64_names for b in by_job.get(job, ())]
+    history = History(
+        by_job, [b for job in arm64_names for b in by_job.get(job, ())],
+        labels_of, inv, config, args, t, (start, end))
     window = {'start': start.isoformat(), 'end': end.isoformat(),
               'days': round((end - start).total_seconds() / 86400, 2),
               'builds': len(builds)}
-    out = [judge(job, counterpart, by_job, arm64_builds, labels_of, inv,
-                 config, args, t, (start, end))
-           for job, counterpart in jobs.items()]
-    return out, window
+    return [judge(job, counterpart, history)
+            for job, counterpart in jobs.items()], window
 
 
-def _capacity(job, counterpart, by_job, arm64_builds, labels_of, inv, args,
-              t):
-    if not counterpart or not by_job.get(counterpart):
+def _capacity(job, counterpart, h):
+    if not counterpart or not h.by_job.get(counterpart):
         return None, 'no counterpart history to replay (give --pair)'
-    if not set(labels_of(job)) & labels_of.inventory:
+    if not set(h.labels_of(job)) & h.labels_of.inventory:
         return None, 'no label of the inventory in the job\'s nodeset'
     rows, gate, ratio = promotion.promotion_demand(
-        job, arm64_builds, by_job[counterpart], labels_of,
-        labels_of.inventory)
+        job, h.arm64_builds, h.by_job[counterpart], h.labels_of,
+        h.labels_of.inventory)
     if not gate:
         return None, f'{counterpart} has no gate runs in the window'
-    wait, _ = promotion.simulate_gate_wait(inv, rows, t.slo_quantile,
-                                           seed=args.seed)
+    wait, _ = promotion.simulate_gate_wait(
+        h.inv, rows, h.thresholds.slo_quantile, seed=h.args.seed)
     return wait, (f'{gate} gate node requests replayed, Arm64 runs '
                   f'{ratio:.2f}x as long')
 
 
-def judge(job, counterpart, by_job, arm64_builds, labels_of, inv, config,
-          args, t, window):
-    mine = by_job.get(job, [])
-    outcomes = pairing.outcomes(by_job[counterpart]) \
-        if counterpart and by_job.get(counterpart) else None
-    m = metrics.job_metrics(mine, outcomes, window)
-    timeout = (config.timeout(job) if config else None) or args.timeout
-    labels = list(labels_of(job))
-    clouds, served = promotion.providers_check(inv, labels)
-    wait, note = _capacity(job, counterpart, by_job, arm64_builds,
-                           labels_of, inv, args, t)
-    criteria = crit.evaluate(m, t, timeout, clouds, wait, note)
+def judge(job, counterpart, h):
+    mine = h.by_job.get(job, [])
+    outcomes = pairing.outcomes(h.by_job[counterpart]) \
+        if counterpart and h.by_job.get(counterpart) else None
+    m = metrics.job_metrics(mine, outcomes, h.window)
+    timeout = (h.config.timeout(job) if h.config else None) or \
+        h.args.timeout
+    labels = list(h.labels_of(job))
+    clouds, served = promotion.providers_check(h.inv, labels)
+    wait, note = _capacity(job, counterpart, h)
+    criteria = crit.evaluate(m, h.thresholds, timeout, clouds, wait, note)
     verdict = crit.verdict(criteria)
-    stage, where = stage_of(config, job, mine)
+    stage, where = stage_of(h.config, job, mine)
     target = target_stage(stage, verdict)
     m.update({'timeout-seconds': timeout, 'labels': labels,
               'providers': served, 'simulated-gate-wait-minutes':
@@ -185,8 +199,8 @@ def judge(job, counterpart, by_job, arm64_builds, labels_of, inv, config,
         'metrics': m,
         'criteria': {c.name: c.as_dict() for c in criteria},
         'next-stage': target,
-        'change': zc.change_line(config, job, stage, target, where)
-        if config else None,
+        'change': zc.change_line(h.config, job, stage, target, where)
+        if h.config else None,
     }
 
 
