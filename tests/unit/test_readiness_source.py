@@ -5,7 +5,6 @@ here requests-mock plays one that hangs, errs or talks nonsense.
 """
 
 import datetime
-import json
 import os
 import re
 
@@ -134,41 +133,6 @@ class TestFailures(base.TestCase):
         code, _, err = self.run_cli('readiness', '--zuul-url', API)
         self.assertEqual(2, code)
         self.assertIn('--tenant', err)
-
-
-class TestZuulResults(base.TestCase):
-    """The results this project knows are the ones the pinned Zuul uses."""
-
-    def test_every_result_zuul_records_is_known(self):
-        import zuul
-        root = os.path.dirname(zuul.__file__)
-        found = set()
-        pattern = re.compile(r"result\s*=\s*['\"]([A-Z_]{4,})['\"]")
-        for directory in ('', 'executor', 'manager'):
-            folder = os.path.join(root, directory)
-            for name in os.listdir(folder):
-                if name.endswith('.py'):
-                    with open(os.path.join(folder, name)) as f:
-                        found |= set(pattern.findall(f.read()))
-        # Merger results that never become a build's result.
-        found -= {'TREE_OID', 'COMMIT_OID'}
-        self.assertIn('NODE_FAILURE', found)
-        self.assertLessEqual(found, zuulbuilds.RESULTS)
-        self.assertEqual(zuulbuilds.RESULTS, zuulbuilds.PASSED |
-                         zuulbuilds.JOB_FAILURES |
-                         zuulbuilds.INFRA_FAILURES | zuulbuilds.NOT_RUN)
-
-    def test_a_saved_page_reads_back(self):
-        path = rd.write(os.path.join(self.tempdir(), 'b.json'),
-                        [rd.build('x', result='NODE_FAILURE',
-                                  error_detail='no node')])
-        build, = zuulbuilds.load([path, path])
-        self.assertEqual(0.0, build.duration)
-        self.assertEqual('no node', build.error_detail)
-        self.assertEqual('1', build.patchset)
-        self.assertEqual(60.0, build.node_wait)
-        self.assertEqual(json.loads(open(path).read())[0]['uuid'],
-                         build.uuid)
 
 
 class SlowServer:
