@@ -64,7 +64,9 @@ class ZuulConfig:
     def attribute(self, job, key):
         """A job attribute, inherited through parents as Zuul does."""
         seen = set()
-        while job and job not in seen:
+        # Hand-written config may hold anything; a parent that is not a
+        # name ends the walk instead of the run.
+        while isinstance(job, str) and job not in seen:
             seen.add(job)
             body = self._variant(job)
             if body is None:
@@ -93,8 +95,12 @@ class ZuulConfig:
         """
         best = (None, None)
         for source, project in self.projects:
-            templates = project.get('templates') or []
+            templates = project.get('templates')
+            if not isinstance(templates, list):
+                templates = []
             for i, template in enumerate(templates):
+                if not isinstance(template, str):
+                    continue
                 stage = self.templates.get(template, {}).get(job)
                 if stage_rank(stage) > stage_rank(best[0]):
                     best = (stage, (source, templates.line_of(i),

@@ -278,6 +278,31 @@ class TestStages(ReadinessCase):
                                       arm_pipeline='periodic'))
         self.assertEqual('unknown', unknown['stage'])
 
+    def test_odd_hand_written_config_is_not_a_crash(self):
+        odd = self.write(self.dir, 'odd/zuul.yaml', """\
+            - job:
+                name: tox-py3-arm64
+                parent: [base]
+                timeout: soon
+                nodeset: {nodes: [{name: a, label: [ubuntu-noble-arm64]}]}
+            - project:
+                templates: {a: b}
+                check-arm64:
+                  jobs: tox-py3-arm64
+            - project:
+                templates: [[nested], kolla-aarch64-gate]
+            - project-template:
+                name: kolla-aarch64-gate
+                gate:
+                  jobs: [{tox-py3-arm64: {voting: true}}]
+            """)
+        job = self.job(rd.history('tox-py3-arm64', 'tox-py3', OK),
+                       'tox-py3-arm64', '--zuul-d', odd)
+        self.assertEqual('gate', job['stage'])
+        self.assertEqual(['ubuntu-noble-arm64'], job['metrics']['labels'])
+        # "timeout: soon" is no timeout; --timeout stands in.
+        self.assertEqual(3600, job['metrics']['timeout-seconds'])
+
 
 class TestOutput(ReadinessCase):
 
