@@ -3,6 +3,7 @@
 import collections
 import dataclasses
 import datetime
+import math
 
 from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.errors import InputError
@@ -190,8 +191,11 @@ def judge(job, counterpart, h):
     stage, where = stage_of(h.config, job, mine)
     target = target_stage(stage, verdict)
     m.update({'timeout-seconds': timeout, 'labels': labels,
-              'providers': served, 'simulated-gate-wait-minutes':
-              None if wait is None else round(wait, 2)})
+              'providers': served,
+              # JSON has no infinity: a request never served is 'inf',
+              # as capacity simulate prints it.
+              'simulated-gate-wait-minutes': None if wait is None else
+              round(wait, 2) if math.isfinite(wait) else 'inf'})
     return {
         'job': job, 'counterpart': counterpart, 'stage': stage,
         'verdict': verdict,

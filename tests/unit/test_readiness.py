@@ -320,6 +320,23 @@ class TestOutput(ReadinessCase):
                          jobs['tox-py3-arm64']['verdict'])
         self.assertEqual(1, code)
 
+    def test_json_is_strict_when_the_gate_is_never_served(self):
+        inventory = self.write(self.dir, 'zero.yaml', SMALL_INVENTORY.replace(
+            '        cloud: small\n',
+            '        cloud: small\n        max-servers: 0\n'))
+        path = rd.write(os.path.join(self.dir, 'b.json'),
+                        rd.history('tox-py3-arm64', 'tox-py3', OK))
+        code, out, _ = self.run_cli('readiness', '--builds', path,
+                                    '--inventory', inventory, '--format',
+                                    'json', '--timeout', '3600')
+
+        def refuse(name):
+            raise AssertionError(f'{name} is not JSON')
+        job = json.loads(out, parse_constant=refuse)['jobs'][0]
+        self.assertEqual('inf', job['metrics']['simulated-gate-wait-minutes'])
+        self.assertEqual('inf', job['criteria']['capacity']['value'])
+        self.assertIn('capacity', job['failed'])
+
     def test_json_keys_and_window(self):
         path = rd.write(os.path.join(self.dir, 'b.json'),
                         rd.history('tox-py3-arm64', 'tox-py3', OK))
