@@ -4,7 +4,7 @@ Sites check their Nodepool config in CI by running ``nodepool -c FILE
 config-validate`` once per file, each a separate process.  ``check`` runs
 that same validator on every file in one process and all cross-file rules
 on top.  This prints both wall times over one multi-launcher config set
-and their ratio; the target is a ratio of 0.3 or less.
+and their ratio; the target is a ratio of 0.2 or less.
 
 Usage: python benchmarks/check_vs_validate.py [--repeat N] [PATH ...]
 
@@ -95,7 +95,7 @@ def main():
     print(f'nodepool config-validate per file ({len(files)} processes): '
           f'{loop_s:.2f} s wall, {loop_cpu:.2f} s CPU')
     print(f'ratio check / per-file loop: {check_s / loop_s:.2f} wall, '
-          f'{check_cpu / loop_cpu:.2f} CPU (target <= 0.30; median of '
+          f'{check_cpu / loop_cpu:.2f} CPU (target <= 0.20; median of '
           f'{args.repeat} runs)')
 
 

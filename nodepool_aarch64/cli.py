@@ -33,8 +33,30 @@ Exit codes: 0 ok, 1 findings (or stale files), 2 unusable input.
 """
 
 
+# Options whose value names a file or directory, by their metavar.
+PATH_METAVARS = ('FILE', 'DIR', 'PATH')
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line, like every other error.
+
+    An empty path is refused: to a shell script it usually means an unset
+    variable, and taking it as "the default" would render or replace
+    config nobody asked for.
+    """
+
+    def _get_value(self, action, arg_string):
+        if arg_string == '' and action.metavar in PATH_METAVARS:
+            raise argparse.ArgumentError(action, 'empty path')
+        return super()._get_value(action, arg_string)
+
+    def error(self, message):
+        message = ' '.join(message.split())
+        self.exit(2, f'{self.prog}: {message} (see {self.prog} --help)\n')
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog='nodepool-aarch64', description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(

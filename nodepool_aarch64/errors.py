@@ -20,10 +20,14 @@ class InputError(Exception):
         text = ' '.join(str(self.message).split())
         if self.key:
             text = f'{self.key}: {text}'
-        return _one_line(f'{where}: {text}')
+        return one_line(f'{where}: {text}')
 
 
-def _one_line(text):
-    # Keys and file names come from the input: a key such as "\r" must
-    # not break the promise of one line.
+def one_line(text):
+    """``text`` with every unprintable character escaped.
+
+    Keys, names and file names come from the input: a "\r", a newline or
+    a terminal escape sequence in one must neither break the promise of
+    one line per message nor reach the terminal raw.
+    """
     return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text)

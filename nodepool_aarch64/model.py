@@ -11,6 +11,8 @@ import dataclasses
 import datetime
 import types
 
+from nodepool_aarch64 import timeutil
+
 ARM64 = 'arm64'
 
 # Image properties Nova reads to boot an AArch64 guest: UEFI firmware
@@ -144,7 +146,7 @@ class Window:
     min_ready: types.MappingProxyType
 
     def matches(self, at):
-        at = _as_utc(at)
+        at = timeutil.as_utc(at)
         if self.starts is not None:
             return self.starts <= at < self.ends
         now = at.time()
@@ -157,12 +159,6 @@ class Window:
         if now < self.end:
             return (at.weekday() - 1) % 7 in self.days
         return False
-
-
-def _as_utc(at):
-    if at.tzinfo is None:
-        return at.replace(tzinfo=datetime.timezone.utc)
-    return at.astimezone(datetime.timezone.utc)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,16 +6,21 @@ item.  The loader also refuses what a config file should never contain:
 binary data, huge files, and alias chains that expand to millions of nodes
 (the "billion laughs" document).  Duplicate mapping keys are recorded
 instead of silently dropped; callers decide whether they are fatal.
+
+Zuul's own tags load the way Zuul's config loader takes them
+(``zuul.lib.yamlutil.EncryptedLoader``): ``!encrypted/pkcs1-oaep`` on a
+string or a list of strings, ``!override`` and ``!inherit`` on a mapping,
+a list or a string.  Any other tag is refused, as Zuul refuses it.
 """
 
-import os
+import base64
+import binascii
 
 import yaml
 
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.readfile import MAX_FILE_BYTES, read_bytes
 
-# Real Nodepool and zuul.d files are tens to a few hundred KB.
-MAX_FILE_BYTES = 2 * 1024 * 1024
 # Real project-config files expand to a few tens of thousands of nodes
 # through their anchors; a million is far above that and far below what
 # exhausts memory or time.
@@ -23,10 +28,14 @@ MAX_EXPANDED_NODES = 1_000_000
 
 
 class Mapping(dict):
-    """A dict that knows the line of itself and of each key (1-based)."""
+    """A dict that knows the line of itself and of each key (1-based).
+
+    ``override`` is True or False under Zuul's !override or !inherit.
+    """
 
     line = None
     key_lines = None
+    override = None
 
     def line_of(self, key):
         return (self.key_lines or {}).get(key, self.line)
@@ -37,6 +46,7 @@ class Sequence(list):
 
     line = None
     item_lines = None
+    override = None
 
     def line_of(self, index):
         lines = self.item_lines or []
@@ -44,12 +54,61 @@ class Sequence(list):
 
 
 class Duplicate:
-    """A mapping key that appeared more than once in one mapping."""
+    """A mapping key that appeared more than once in one mapping.
 
-    def __init__(self, key, line, first_line):
+    ``dropped`` is the value YAML throws away: the first one.
+    """
+
+    def __init__(self, key, line, first_line, dropped=None):
         self.key = key
         self.line = line
         self.first_line = first_line
+        self.dropped = dropped
+
+    def dropped_text(self):
+        """What the first value held, in a few words, or ''."""
+        value = self.dropped
+        names = [x.get('name') for x in value
+                 if isinstance(x, dict) and isinstance(x.get('name'), str)] \
+            if isinstance(value, list) else []
+        if names:
+            return f'{self.key} {", ".join(names)}'
+        if isinstance(value, dict) and isinstance(value.get('name'), str):
+            return f'{self.key} {value["name"]}'
+        if isinstance(value, dict) and value:
+            return f'{self.key} with keys {", ".join(map(str, value))}'
+        return ''
+
+
+class Encrypted:
+    """A Zuul secret's encrypted value: where it was written, never what.
+
+    The ciphertext is checked to be base64, as Zuul decodes it, and then
+    thrown away so that no report can ever print it.
+    """
+
+    tag = '!encrypted/pkcs1-oaep'
+
+    def __init__(self, line, chunks):
+        self.line = line
+        self.chunks = chunks
+
+    def __repr__(self):
+        return f'<encrypted, {self.chunks} chunk(s)>'
+
+    __str__ = __repr__
+
+
+class OverrideStr(str):
+    """A string under Zuul's !override or !inherit tag."""
+
+    override = None
+
+
+# The tags Zuul's config loader adds to YAML's safe ones, and whether
+# each makes a value replace (True) or extend (False) the inherited one.
+OVERRIDE_TAGS = {'!override': True, '!inherit': False}
+ZUUL_TAGS = frozenset([Encrypted.tag, *OVERRIDE_TAGS])
 
 
 # The C parser when PyYAML has it: an order of magnitude faster on the
@@ -61,6 +120,31 @@ class _Loader(_BaseLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates = []
+
+    def construct_object(self, node, deep=False):
+        # PyYAML's constructors raise plain Python errors for values that
+        # parse but cannot be built: 2026-02-30, "!!int abc", an integer
+        # longer than Python converts.  Give them the node's line.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError,
+                OverflowError) as e:
+            # The value itself is not repeated: it may be a secret.
+            raise yaml.constructor.ConstructorError(
+                None, None,
+                f'cannot read the value at column {node.start_mark.column + 1}'
+                f' as {node.tag.rsplit(":", 1)[-1]} ({type(e).__name__})',
+                node.start_mark)
+
+    def flatten_mapping(self, node):
+        # flatten_mapping() copies keys from "<<: *anchor" ahead of the
+        # mapping's own keys; overriding a merged key is normal YAML, not
+        # a duplicate.  Remember which key nodes the mapping wrote itself
+        # (a merge source's keys are its own when it is built, too).
+        if not hasattr(node, 'own_keys'):
+            node.own_keys = {id(k) for k, _ in node.value
+                             if k.tag != 'tag:yaml.org,2002:merge'}
+        super().flatten_mapping(node)
 
     def construct_mapping(self, node, deep=False):
         if not isinstance(node, yaml.MappingNode):
@@ -80,10 +164,11 @@ class _Loader(_BaseLoader):
                     'while constructing a mapping', node.start_mark,
                     'found an unhashable key', key_node.start_mark)
             line = key_node.start_mark.line + 1
-            if not _from_merge(key_node):
+            if id(key_node) in node.own_keys:
                 if key in own_keys:
                     self.duplicates.append(
-                        Duplicate(key, line, result.key_lines[key]))
+                        Duplicate(key, line, result.key_lines[key],
+                                  result[key]))
                 own_keys.add(key)
             result[key] = self.construct_object(value_node, deep=deep)
             result.key_lines[key] = line
@@ -97,33 +182,54 @@ class _Loader(_BaseLoader):
         return result
 
 
-def _from_merge(key_node):
-    # flatten_mapping() copies keys from "<<: *anchor" ahead of the
-    # mapping's own keys; overriding a merged key is normal YAML, not a
-    # duplicate.  Merged key nodes keep the anchor's position, which is
-    # before the mapping itself.
-    return getattr(key_node, '_merged', False)
+def _construct_encrypted(loader, node):
+    if isinstance(node, yaml.ScalarNode):
+        chunks = [node]
+    elif isinstance(node, yaml.SequenceNode) and all(
+            isinstance(x, yaml.ScalarNode) for x in node.value):
+        chunks = node.value
+    else:
+        raise yaml.constructor.ConstructorError(
+            None, None, f'{Encrypted.tag} takes a string or a list of '
+            'strings', node.start_mark)
+    for chunk in chunks:
+        try:
+            base64.b64decode(chunk.value, validate=False)
+        except (binascii.Error, ValueError):
+            # The payload is never quoted: only where it is.
+            raise yaml.constructor.ConstructorError(
+                None, None, f'{Encrypted.tag} value is not base64',
+                chunk.start_mark)
+    return Encrypted(node.start_mark.line + 1, len(chunks))
 
 
-def _mark_merged(loader, node):
-    for key_node, value_node in node.value:
-        if key_node.tag == 'tag:yaml.org,2002:merge':
-            for sub in _merge_sources(value_node):
-                for merged_key, _ in sub.value:
-                    merged_key._merged = True
-
-
-def _merge_sources(value_node):
-    if isinstance(value_node, yaml.MappingNode):
-        return [value_node]
-    if isinstance(value_node, yaml.SequenceNode):
-        return [n for n in value_node.value
-                if isinstance(n, yaml.MappingNode)]
-    return []
+def _construct_override(loader, node):
+    override = OVERRIDE_TAGS[node.tag]
+    if isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node)
+    else:
+        # As Zuul does: the scalar's plain type decides; only a string
+        # can be overridden.
+        tag = loader.resolve(yaml.ScalarNode, node.value, (True, False))
+        raw = loader.construct_object(
+            yaml.ScalarNode(tag, node.value, node.start_mark, node.end_mark))
+        if not isinstance(raw, str):
+            raise yaml.constructor.ConstructorError(
+                None, None, f'{node.tag} on a {type(raw).__name__} value; '
+                'Zuul takes it only on a mapping, a list or a string',
+                node.start_mark)
+        value = OverrideStr(raw)
+    value.override = override
+    return value
 
 
 _Loader.add_constructor('tag:yaml.org,2002:map', _Loader.construct_mapping)
 _Loader.add_constructor('tag:yaml.org,2002:seq', _Loader.construct_sequence)
+_Loader.add_constructor(Encrypted.tag, _construct_encrypted)
+for _tag in OVERRIDE_TAGS:
+    _Loader.add_constructor(_tag, _construct_override)
 
 
 def _expanded_size(node, budget, memo):
@@ -148,32 +254,9 @@ def _expanded_size(node, budget, memo):
     return size
 
 
-def _mark_merges(node, seen):
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        _mark_merged(None, node)
-        for k, v in node.value:
-            _mark_merges(k, seen)
-            _mark_merges(v, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for v in node.value:
-            _mark_merges(v, seen)
-
-
 def read_text(path):
     """Read a config file as UTF-8 text, refusing binary and huge files."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise InputError(path, None, '',
-                             f'file is {size} bytes; the limit is '
-                             f'{MAX_FILE_BYTES} bytes')
-        with open(path, 'rb') as f:
-            raw = f.read()
-    except OSError as e:
-        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    raw = read_bytes(path, MAX_FILE_BYTES)
     if b'\0' in raw:
         raise InputError(path, None, '', 'binary file, expected YAML text')
     try:
@@ -204,7 +287,6 @@ def load_documents(path, text=None):
                     path, node.start_mark.line + 1, '',
                     f'document has more than {MAX_EXPANDED_NODES} nodes '
                     '(counting each alias as a copy)')
-            _mark_merges(node, set())
             documents.append(loader.construct_document(node))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark

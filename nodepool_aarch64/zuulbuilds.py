@@ -13,11 +13,11 @@ uses and returns ``Build`` records with times parsed.
 import dataclasses
 import datetime
 import json
-import os
 
+from nodepool_aarch64 import readfile
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64.errors import InputError
 
-UTC = datetime.timezone.utc
 
 # A year of builds of a busy tenant is a few hundred MB of JSON; a file
 # larger than this is a mistake (or hostile), not history.
@@ -82,31 +82,21 @@ class Build:
 
 
 def parse_time(text, path, line, key):
-    """An ISO 8601 time; Zuul serves naive times, which are UTC."""
-    try:
-        # Python 3.11 reads a trailing "Z" itself.
-        value = datetime.datetime.fromisoformat(text)
-    except (TypeError, ValueError):
+    """A time from Zuul (naive, which is UTC) as an aware UTC datetime,
+    through the project's one time parser."""
+    if not isinstance(text, str):
         raise InputError(path, line, key,
                          f'expected an ISO 8601 time, got {text!r}')
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return timeutil.parse_utc(text)
+    except ValueError as e:
+        raise InputError(path, line, key, f'expected an ISO 8601 time: {e}')
 
 
 def read_text(path):
-    """A file's text: UTF-8 (a BOM is allowed), at most MAX_BYTES."""
-    try:
-        if not os.path.isfile(path):
-            raise InputError(path, None, '', 'not a regular file')
-        if os.path.getsize(path) > MAX_BYTES:
-            raise InputError(path, None, '', f'larger than {MAX_BYTES} '
-                             'bytes; split the history into several files')
-        with open(path, 'rb') as f:
-            raw = f.read(MAX_BYTES + 1)
-    except OSError as e:
-        raise InputError(path, None, '', f'cannot read: {e.strerror}')
-    return decode(raw, path)
+    """A file's text: UTF-8 (a BOM is allowed), at most MAX_BYTES, from a
+    regular file only."""
+    return decode(readfile.read_bytes(path, MAX_BYTES), path)
 
 
 def decode(raw, path):

@@ -16,10 +16,15 @@ import tempfile
 from nodepool.cmd.config_validator import ConfigValidator
 
 from nodepool_aarch64.render import nodepool as render_nodepool
-from nodepool_aarch64.render.write import atomic_write, unchanged
+from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.render.write import (atomic_write, remove_stale,
+                                           unchanged)
 from nodepool_aarch64.render.yamltext import dump
 
 UNCHANGED, REPLACED, INVALID = 'unchanged', 'replaced', 'invalid'
+# A temporary file this old was left by a killed run, not by one still
+# writing (a write takes well under a second).
+STALE_SECONDS = 300
 
 
 class _Collect(logging.Handler):
@@ -60,8 +65,25 @@ def render(inv, launcher, at):
                 source)
 
 
+def check_output(path, what='output'):
+    """A file we may write: its directory exists and it is no directory.
+
+    A missing directory is a typo (in a cron line, say); creating it
+    would put the config where no launcher reads it.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(path, None, '', f'no directory {directory}: '
+                         f'the {what} file must go in an existing one')
+    if os.path.isdir(path):
+        raise InputError(path, None, '', f'is a directory; the {what} '
+                         'must name a file')
+
+
 def apply(text, output):
     """(status, errors): write ``text`` to ``output`` if valid and new."""
+    check_output(output)
+    remove_stale(output, STALE_SECONDS)
     errors = validate_text(text)
     if errors:
         return INVALID, errors

@@ -3,6 +3,7 @@
 import argparse
 import datetime
 import json
+import math
 import os
 import sys
 
@@ -70,6 +71,10 @@ def _quota_parser(sub):
                         'openstacksdk search path, OS_CLIENT_CONFIG_FILE)')
     p.add_argument('--timeout', type=float, default=None, metavar='SECONDS',
                    help='give up on a region after this long (default 60)')
+    p.add_argument('--write-facts', metavar='FILE',
+                   help='also write the cloud facts file (every flavor and '
+                        'the quota limits of each region that answered) '
+                        'that "check --facts" reads')
     _format_arg(p)
     p.set_defaults(func=run_quota)
 
@@ -91,16 +96,34 @@ def run_quota(args):
         raise InputError(args.clouds_yaml, None, '', 'no such file')
     try:
         config = quota.load_config(args.clouds_yaml)
+    except InputError:
+        raise
     except Exception as e:
         raise InputError(args.clouds_yaml or 'clouds.yaml', None, '',
                          f'cannot read: {" ".join(str(e).split())[:200]}')
     results = quota.ask_all(inv, providers, config,
                             deadline=args.timeout or quota.REGION_DEADLINE)
+    if args.write_facts:
+        _write_facts(args.write_facts, quota.as_facts(results), results)
     if args.format == 'json':
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
         print(quota_table(results))
     return 0 if all(r.status == 'ok' for r in results) else 1
+
+
+def _write_facts(path, regions, results):
+    from nodepool_aarch64 import cloudfacts
+    from nodepool_aarch64.render.write import atomic_write
+    try:
+        atomic_write(path, cloudfacts.dump(regions))
+    except OSError as e:
+        raise InputError(path, None, '', f'cannot write: {e.strerror}')
+    missing = [f'{r.provider} ({r.status})' for r in results
+               if r.status != 'ok']
+    left_out = f'; left out: {", ".join(missing)}' if missing else ''
+    print(f'{path}: cloud facts of {len(regions)} region(s){left_out}',
+          file=sys.stderr)
 
 
 RESOURCES = ('instances', 'cores', 'ram', 'floating-ips', 'addresses')
@@ -202,17 +225,22 @@ def run_apply(args):
 def _demand_args(parser):
     g = parser.add_argument_group('demand (one of)')
     source = g.add_mutually_exclusive_group()
-    source.add_argument('--builds', metavar='FILE',
-                        help="JSON from Zuul's /api/tenant/T/builds")
-    source.add_argument('--csv', metavar='FILE',
+    source.add_argument('--builds', metavar='FILE', nargs='+',
+                        help="JSON from Zuul's /api/tenant/T/builds; "
+                             'several files are read as one history')
+    source.add_argument('--csv', metavar='FILE', nargs='+',
                         help='CSV: pipeline, label (or nodeset), '
-                             'start_time, end_time[, enqueue_time]')
+                             'start_time, end_time[, enqueue_time]; UTF-8 '
+                             '(with or without BOM) or UTF-16 with BOM; '
+                             'several files are read as one history')
     source.add_argument('--synthetic', type=int, metavar='N', default=None,
                         help='N requests per week with a weekday peak '
                              '(default: 1500)')
     g.add_argument('--weeks', type=int, default=1,
                    help='weeks of synthetic demand (default 1)')
-    g.add_argument('--seed', type=int, default=0)
+    g.add_argument('--seed', type=int, default=0,
+                   help='shapes synthetic demand and simulated launch '
+                        'times (default 0)')
     m = parser.add_argument_group('launch model')
     m.add_argument('--launch-mean', type=float, default=300.0,
                    metavar='SECONDS',
@@ -223,22 +251,60 @@ def _demand_args(parser):
                    help='chance a launch attempt fails (default 0.02)')
 
 
+def _check(name, value, low, high=None, below=None, whole=False):
+    """One line and exit 2 for a number outside [low, high] (or
+    [low, below)); NaN and infinity are never accepted."""
+    if value is None:
+        return
+    bad = value != value or value in (math.inf, -math.inf) or \
+        value < low or (high is not None and value > high) or \
+        (below is not None and value >= below)
+    if not bad:
+        return
+    kind = 'a whole number' if whole else 'a number'
+    if below is not None:
+        want = f'{kind} from {low:g} up to (not including) {below:g}'
+    elif high is not None:
+        want = f'{kind} from {low:g} to {high:g}'
+    else:
+        want = f'{kind} of at least {low:g}'
+    raise InputError(name, None, '', f'{value!r}: expected {want}')
+
+
+def _check_demand_args(args):
+    _check('--synthetic', args.synthetic, 1, whole=True)
+    _check('--weeks', args.weeks, 1, whole=True)
+    _check('--launch-mean', args.launch_mean, 0)
+    _check('--launch-sd', args.launch_sd, 0)
+    _check('--failure-rate', args.failure_rate, 0, below=1)
+
+
 def _load_demand(args, inv):
     from nodepool_aarch64.capacity import demand as dm
+    _check_demand_args(args)
     labels = {label.name: label.name for label in inv.labels}
     if args.builds:
-        return dm.from_zuul_builds(args.builds, labels)
-    if args.csv:
-        return dm.from_csv(args.csv, labels)
-    return dm.synthetic(args.synthetic or 1500, dm.label_mix(inv),
-                        weeks=max(1, args.weeks), seed=args.seed)
+        source = args.builds[0]
+        demand = dm.combine(dm.from_zuul_builds(path, labels)
+                            for path in args.builds)
+    elif args.csv:
+        source = args.csv[0]
+        demand = dm.combine(dm.from_csv(path, labels) for path in args.csv)
+    else:
+        source = '--synthetic'
+        demand = dm.synthetic(args.synthetic or 1500, dm.label_mix(inv),
+                              weeks=args.weeks, seed=args.seed)
+    if not len(demand):
+        skipped = ', '.join(f'{k} ({v})'
+                            for k, v in sorted(demand.skipped.items()))
+        raise InputError(source, None, '', 'no node requests for the '
+                         "inventory's labels" +
+                         (f'; skipped: {skipped}' if skipped else ''))
+    return demand
 
 
 def _pools(args, inv):
     from nodepool_aarch64.capacity import simulate as sim
-    if not 0 <= args.failure_rate < 1:
-        raise InputError('--failure-rate', None, '',
-                         'expected a probability below 1')
     return sim.pools_from_inventory(inv, args.launch_mean, args.launch_sd,
                                     args.failure_rate)
 
@@ -256,25 +322,39 @@ def _schedule(spec, inv, demand):
     from nodepool_aarch64.capacity import plan as pl
     from nodepool_aarch64.capacity import schedule as sc
     quotas = sc.base_caps(inv, full_quota=True)
+    full = sum(quotas.values())
     if spec == 'inventory':
         return sc.from_inventory(inv, _week0(demand))
     if spec == 'full':
-        return pl.static_schedule(sum(quotas.values()), quotas)
-    if spec.startswith('static:') and spec[7:].isdigit():
+        return pl.static_schedule(full, quotas)
+    if spec.startswith('static:') and spec[7:].isdigit() and \
+            1 <= int(spec[7:]) <= full:
         return pl.static_schedule(int(spec[7:]), quotas)
     raise InputError('--schedule', None, '', f'{spec!r}: expected '
-                     'inventory, full or static:N')
+                     f'inventory, full or static:N with N from 1 to '
+                     f'{full} (full quota)')
+
+
+def simulate_inventory(inv, demand, pools, seed, schedule=None):
+    """What ``simulate --inventory`` measures: the inventory's windows
+    (max-servers and min-ready) replayed against the demand."""
+    from nodepool_aarch64.capacity import simulate as sim
+    if schedule is None:
+        schedule = _schedule('inventory', inv, demand)
+    return sim.simulate(demand, pools, schedule, seed=seed,
+                        min_ready=_min_ready(inv, demand))
 
 
 def _simulate_parser(sub):
     p = sub.add_parser(
         'simulate', help='replay demand against a capacity schedule',
         description='A discrete-event simulation of node requests against '
-        "the inventory's providers: max-servers per window, log-normal "
-        'launch times, launch failures with retries, and Zuul precedence '
-        '(gate, then check, then check-arm64 and experimental).  Prints '
-        'wait percentiles per pipeline and label, utilisation and '
-        'node-hours.')
+        "the inventory's providers: max-servers and min-ready per window, "
+        'log-normal launch times, launch failures with retries, and Zuul '
+        'precedence (gate, then check, then check-arm64 and experimental). '
+        ' Prints wait percentiles per pipeline and label, utilisation and '
+        'node-hours.  An inventory written by "plan --write-inventory" '
+        "gives the plan's numbers again for the same demand and seed.")
     _inventory_arg(p)
     _demand_args(p)
     p.add_argument('--schedule', default='inventory',
@@ -286,12 +366,11 @@ def _simulate_parser(sub):
 
 
 def run_simulate(args):
-    from nodepool_aarch64.capacity import simulate as sim
     inv = load_inventory(args.inventory)
     demand = _load_demand(args, inv)
     schedule = _schedule(args.schedule, inv, demand)
-    result = sim.simulate(demand, _pools(args, inv), schedule,
-                          seed=args.seed, min_ready=_min_ready(inv, demand))
+    result = simulate_inventory(inv, demand, _pools(args, inv), args.seed,
+                                schedule)
     summary = result.summary()
     summary['schedule'] = schedule.as_dict()
     if demand.skipped:
@@ -332,109 +411,270 @@ def _plan_args(p):
                    help='wait objective, e.g. gate:p95:10 (repeatable; '
                         'PIPELINE/LABEL narrows it to a label); default '
                         'gate:p95:10')
-    p.add_argument('--trim-budget', type=int, default=400,
-                   help='most simulations spent trimming single blocks')
+    p.add_argument('--holdout', type=int, default=0, metavar='K',
+                   help='keep the last K weeks of demand out of the fit '
+                        'and report the SLO on them (default 0)')
+    p.add_argument('--trim-budget', type=int, default=0,
+                   help='simulations spent lowering single blocks after '
+                        'the fit (default 0: trimming fits the plan to '
+                        'the weeks it saw)')
     p.add_argument('--block', type=int, default=1, metavar='HOURS',
-                   help='hours that share one max-servers value (a '
-                        'divisor of 168; larger blocks give fewer '
-                        'windows); default 1')
+                   help='hours that share one max-servers and min-ready '
+                        'value (a divisor of 168; larger blocks give '
+                        'fewer windows); default 1')
     p.add_argument('--floor', type=int, default=1, metavar='SERVERS',
                    help='never plan fewer servers in total (default 1)')
 
 
-def _plan(args, inv, demand, pools):
+def _objectives(args, demand):
+    """The --slo objectives, each naming a pipeline (and label) that
+    the demand has: an objective over no requests is always met."""
     from nodepool_aarch64.capacity import plan as pl
-    from nodepool_aarch64.capacity import schedule as sc
     objectives = [pl.parse_objective(s) for s in args.slo or
                   ['gate:p95:10']]
+    for o in objectives:
+        if o.pipeline not in demand.pipelines:
+            raise InputError('--slo', None, '', f'{o}: no demand from '
+                             f'pipeline {o.pipeline!r}; pipelines in the '
+                             f'demand: {", ".join(demand.pipelines)}')
+        if o.label is not None and o.label not in demand.labels:
+            raise InputError('--slo', None, '', f'{o}: no demand for label '
+                             f'{o.label!r}; labels in the demand: '
+                             f'{", ".join(demand.labels)}')
+        if o.label is not None and not _asks(demand, o.pipeline, o.label):
+            raise InputError('--slo', None, '', f'{o}: pipeline '
+                             f'{o.pipeline!r} never asked for {o.label!r}')
+    return objectives
+
+
+def _asks(demand, pipeline, label):
+    pi, li = demand.pipelines.index(pipeline), demand.labels.index(label)
+    return any(p == pi and la == li
+               for p, la in zip(demand.pipeline, demand.label))
+
+
+def _fit_and_holdout(args, demand):
+    _check('--holdout', args.holdout, 0, whole=True)
+    weeks = demand.weeks()
+    if args.holdout and args.holdout >= weeks:
+        raise InputError('--holdout', None, '', f'{args.holdout}: the '
+                         f'demand spans {weeks} week(s); keep at least '
+                         'one to fit on')
+    fit, held = demand.split(args.holdout)
+    if not len(fit):
+        raise InputError('--holdout', None, '', f'{args.holdout}: no '
+                         'requests left to fit on')
+    return fit, held
+
+
+def _plan(args, inv, demand, pools):
+    """(Plan, objectives, quotas, held-out demand or None)."""
+    from nodepool_aarch64.capacity import plan as pl
+    from nodepool_aarch64.capacity import schedule as sc
+    _check('--trim-budget', args.trim_budget, 0, whole=True)
     quotas = sc.base_caps(inv, full_quota=True)
-    planner = pl.Planner(demand, pools, quotas, objectives, seed=args.seed,
-                         min_ready=_min_ready(inv, demand),
-                         trim_budget=args.trim_budget, block=args.block,
-                         floor=args.floor)
-    return planner.plan(), objectives, quotas
+    _check('--floor', args.floor, 0, high=sum(quotas.values()), whole=True)
+    fit, held = _fit_and_holdout(args, demand)
+    objectives = _objectives(args, fit)
+    planner = pl.Planner(
+        fit, pools, quotas, objectives, seed=args.seed,
+        min_ready={label.name: label.min_ready for label in inv.labels},
+        trim_budget=args.trim_budget, block=args.block, floor=args.floor)
+    return planner.plan(), objectives, quotas, fit, held
 
 
 def _plan_parser(sub):
     p = sub.add_parser(
-        'plan', help='max-servers per hour meeting a wait SLO',
-        description='Choose max-servers for each hour of the week, within '
-        "every provider's quota, that meets the wait objectives at the "
-        'least node-hours of held capacity, and compare it with the '
-        "inventory's static config and with full quota.  Prints the "
-        'capacity windows to put in the inventory.  Exit 1 if the SLO '
-        'cannot be met even with full quota at all times.')
+        'plan', help='max-servers and min-ready per hour meeting a wait SLO',
+        description='Choose max-servers (within every provider\'s quota) '
+        'and min-ready (warm nodes) for each hour of the week that meet '
+        'the wait objectives at the least node-hours of held capacity, '
+        'and compare the plan with the inventory\'s own windows, full '
+        'quota and a static config of equal node-hours.  With several '
+        'weeks of demand the plan must hold on each of them; --holdout K '
+        'keeps the last K weeks out of the fit and reports the SLO on '
+        'them.  Same input, same plan.  --write-inventory writes the '
+        'input inventory with the planned windows in place of its weekly '
+        'windows, keeping everything else.  Exit 1 if the SLO cannot be '
+        'met even with full quota, or the plan misses it on the held-out '
+        'weeks.')
     _inventory_arg(p)
     _demand_args(p)
     _plan_args(p)
+    p.add_argument('--write-inventory', metavar='FILE',
+                   help='write the inventory with the planned windows '
+                        'merged in (atomically; FILE may be the input)')
     p.add_argument('--windows-output', metavar='FILE',
-                   help='also write the inventory windows YAML here')
+                   help="also write the inventory's capacity section for "
+                        'the plan here')
     _format_arg(p)
     p.set_defaults(func=run_plan)
 
 
-def run_plan(args):
+def _merged(inv, plan):
+    """(text, inventory, replaced window names) for the plan merged into
+    the input inventory, loaded back so it is known to be valid."""
+    import tempfile
+    from nodepool_aarch64.capacity import merge
     from nodepool_aarch64.capacity import plan as pl
     from nodepool_aarch64.capacity import schedule as sc
-    from nodepool_aarch64.capacity import simulate as sim
+    with open(inv.path, encoding='utf-8') as f:
+        text = f.read()
+    planned = pl.windows(plan.schedule, sc.base_caps(inv), plan.min_ready,
+                         {label.name: label.min_ready
+                          for label in inv.labels})
+    merged, replaced = merge.merge(inv.path, text, planned)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, os.path.basename(inv.path))
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(merged)
+        try:
+            again = load_inventory(path)
+        except InputError as e:
+            raise InputError(inv.path, None, '', f'the plan does not merge '
+                             f'into this inventory: {e}')
+    return merged, again, replaced
+
+
+def _measure(objectives, result):
+    return [round(o.measure(result), 2) for o in objectives]
+
+
+def _row(inv, static, objectives, fit, held, pools, seed):
+    """One line of the comparison: cost, then the SLO on the fitted and
+    the held-out weeks (each held-out week also on its own, with that
+    week's one-off windows).  ``static`` None: the inventory's windows.
+    """
+    r = simulate_inventory(inv, fit, pools, seed, static)
+    schedule = static or _schedule('inventory', inv, fit)
+    weeks = fit.weeks() or 1
+    row = {'node-hours-per-week': round(schedule.node_hours(), 1),
+           'peak-max-servers': schedule.peak(),
+           'idle-ready-node-hours-per-week':
+               round(r.idle_ready_seconds / 3600 / weeks, 1),
+           'utilisation': round(r.utilisation, 3),
+           'slo-measured-minutes': _measure(objectives, r),
+           'slo-met': all(o.met(r) for o in objectives)}
+    if held is not None:
+        pooled = simulate_inventory(inv, held, pools, seed, static)
+        per_week = []
+        for week in held.each_week():
+            w = simulate_inventory(inv, week, pools, seed, static)
+            per_week.append(_measure(objectives, w))
+        row['held-out'] = {
+            'slo-measured-minutes': _measure(objectives, pooled),
+            'slo-met': all(o.met(pooled) for o in objectives),
+            'weeks-met': sum(1 for m in per_week if all(
+                v <= o.minutes for v, o in zip(m, objectives))),
+            'per-week': per_week}
+    return row
+
+
+def run_plan(args):
+    from nodepool_aarch64.capacity import merge
+    from nodepool_aarch64.capacity import plan as pl
+    from nodepool_aarch64.render.write import atomic_write
     inv = load_inventory(args.inventory)
     demand = _load_demand(args, inv)
     pools = _pools(args, inv)
-    plan, objectives, quotas = _plan(args, inv, demand, pools)
-    others = {
-        'inventory': sc.from_inventory(inv, _week0(demand)),
-        'full quota': pl.static_schedule(sum(quotas.values()), quotas),
-    }
-    if plan.feasible:
-        total = pl.equal_cost_static(plan.schedule, quotas)
-        others[f'static {total}'] = pl.static_schedule(total, quotas)
-    compare = {'plan': (plan.schedule, plan.result)}
-    for name, schedule in others.items():
-        compare[name] = (schedule, sim.simulate(
-            demand, pools, schedule, seed=args.seed,
-            min_ready=_min_ready(inv, demand)))
-    out = {
-        'slo': [str(o) for o in objectives],
-        'feasible': plan.feasible,
-        'simulations': plan.simulations,
-        'compare': {
-            name: {'node-hours-per-week': round(s.node_hours(), 1),
-                   'peak-max-servers': s.peak(),
-                   'slo-measured-minutes': [round(o.measure(r), 2)
-                                            for o in objectives],
-                   'slo-met': all(o.met(r) for o in objectives),
-                   'utilisation': round(r.utilisation, 3)}
-            for name, (s, r) in compare.items()},
-        'schedule': plan.schedule.as_dict(),
-    }
-    windows = pl.windows_yaml(plan.schedule, sc.base_caps(inv)) \
-        if plan.feasible else ''
-    if args.windows_output and plan.feasible:
-        from nodepool_aarch64.render.write import atomic_write
-        atomic_write(args.windows_output, windows)
+    if args.write_inventory:
+        from nodepool_aarch64.capacity.apply import check_output
+        check_output(args.write_inventory, 'inventory')
+    plan, objectives, quotas, fit, held = _plan(args, inv, demand, pools)
+    full = sum(quotas.values())
+    out = {'slo': [str(o) for o in objectives], 'feasible': plan.feasible,
+           'simulations': plan.simulations,
+           'weeks': {'fitted': fit.weeks(),
+                     'held-out': held.weeks() if held else 0}}
+    if not plan.feasible:
+        out['best-minutes'] = _measure(objectives, plan.result)
+        _print_plan(args, out, '')
+        return 1
+    merged, merged_inv, replaced = _merged(inv, plan)
+    section = merge.section(inv.path, merged)
+    static = pl.equal_cost_static(plan.schedule, quotas)
+    rows = {'plan': (merged_inv, None),
+            'inventory': (inv, None),
+            'full quota': (inv, pl.static_schedule(full, quotas)),
+            f'static {static}': (inv, pl.static_schedule(static, quotas))}
+    out['compare'] = {
+        name: _row(i, s, objectives, fit, held, pools, args.seed)
+        for name, (i, s) in rows.items()}
+    out['plan'] = {'safety-z': round(plan.safety, 2),
+                   'warm-factor': plan.warm,
+                   'fitted-to': round(1 - plan.margin, 2),
+                   'peak-min-ready': max(map(sum, plan.min_ready.caps)),
+                   'replaces-windows': replaced,
+                   'windows': section.count('- name: plan-')}
+    out['schedule'] = plan.schedule.as_dict()
+    out['min-ready'] = plan.min_ready.as_dict()
+    if args.write_inventory:
+        atomic_write(args.write_inventory, merged)
+    if args.windows_output:
+        atomic_write(args.windows_output, section)
+    _print_plan(args, out, section)
+    held_ok = held is None or out['compare']['plan']['held-out']['slo-met']
+    return 0 if held_ok else 1
+
+
+def _print_plan(args, out, section):
     if args.format == 'json':
-        out['windows-yaml'] = windows
+        out['capacity-yaml'] = section
         print(json.dumps(out, indent=2))
     else:
-        print(plan_text(out, windows))
-    return 0 if plan.feasible else 1
+        print(plan_text(out))
 
 
-def plan_text(out, windows):
+def _minutes(values):
+    return ', '.join(f'{v:g}' for v in values)
+
+
+def plan_text(out):
     lines = [f'SLO: {"; ".join(out["slo"])}']
+    weeks = out['weeks']
     if not out['feasible']:
-        lines.append('not met even with full quota at all times')
+        lines.append('not met even with full quota at all times and the '
+                     'most warm nodes tried: measured '
+                     f'{_minutes(out["best-minutes"])} min')
         return '\n'.join(lines)
-    lines.append(f'{"":<12}{"node-h/wk":>10}{"peak":>6}{"util":>7}  '
-                 f'measured (min)  SLO met')
+    p = out['plan']
+    lines.append(
+        f'fitted on {weeks["fitted"]} week(s)' +
+        (f', {weeks["held-out"]} held out' if weeks['held-out'] else '') +
+        f'; safety z={p["safety-z"]:g}, warm factor {p["warm-factor"]:g} '
+        f'(up to {p["peak-min-ready"]} min-ready nodes), fitted to '
+        f'{p["fitted-to"]:.0%} of the SLO')
+    held = bool(weeks['held-out'])
+    lines.append(f'{"":<12}{"node-h/wk":>10}{"peak":>6}{"idle-ready":>11}'
+                 f'{"util":>6}  {"fitted (min)":<14}met' +
+                 (f'  {"held-out (min)":<15}met  weeks met' if held else ''))
     for name, c in out['compare'].items():
-        measured = ', '.join(f'{m:g}' for m in c['slo-measured-minutes'])
-        lines.append(f'{name:<12}{c["node-hours-per-week"]:>10.0f}'
-                     f'{c["peak-max-servers"]:>6}{c["utilisation"]:>7.2f}  '
-                     f'{measured:<14}  {"yes" if c["slo-met"] else "no"}')
-    lines.append('(static N: the smallest static max-servers holding at '
-                 'least the plan\'s node-hours)')
-    lines += ['', 'inventory windows for this plan:', windows.rstrip()]
+        text = (f'{name:<12}{c["node-hours-per-week"]:>10.0f}'
+                f'{c["peak-max-servers"]:>6}'
+                f'{c["idle-ready-node-hours-per-week"]:>11.0f}'
+                f'{c["utilisation"]:>6.2f}  '
+                f'{_minutes(c["slo-measured-minutes"]):<14}'
+                f'{"yes" if c["slo-met"] else "no":<3}')
+        if held:
+            h = c['held-out']
+            text += (f'  {_minutes(h["slo-measured-minutes"]):<15}'
+                     f'{"yes" if h["slo-met"] else "no":<3}  '
+                     f'{h["weeks-met"]} of {weeks["held-out"]}')
+        lines.append(text.rstrip())
+    lines += ['node-h/wk: max-servers held over a week (warm min-ready '
+              'nodes sit inside it);',
+              'idle-ready: node-hours a week that warm nodes waited unused;',
+              'static N: the smallest static max-servers holding at least '
+              'the plan\'s node-hours.']
+    if p['replaces-windows']:
+        lines.append('The plan replaces the weekly windows '
+                     f'{", ".join(p["replaces-windows"])}; one-off windows '
+                     'are kept.')
+    count = p['windows']
+    lines += [f'{count} weekly window(s), plan-1 to plan-{count}: '
+              '--write-inventory FILE writes the whole inventory with them,',
+              '--windows-output FILE its capacity section, --format json '
+              'both.']
     return '\n'.join(lines)
 
 
@@ -444,8 +684,8 @@ def _report_parser(sub):
         description='Simulate the demand against the inventory schedule, '
         'full quota and a plan for the SLO, and write demand-capacity.png '
         '(demand against capacity per hour of the week), waits.png (wait '
-        'percentiles per pipeline) and index.md embedding both into '
-        '--output.')
+        'percentiles per pipeline, with the SLO) and index.md embedding '
+        'both into --output (an existing directory, or one to create).')
     _inventory_arg(p)
     _demand_args(p)
     _plan_args(p)
@@ -457,28 +697,36 @@ def _report_parser(sub):
 
 def run_report(args):
     from nodepool_aarch64.capacity import report
-    from nodepool_aarch64.capacity import simulate as sim
     inv = load_inventory(args.inventory)
     demand = _load_demand(args, inv)
     pools = _pools(args, inv)
-    schedules = [('inventory', _schedule('inventory', inv, demand)),
-                 ('full quota', _schedule('full', inv, demand))]
-    notes = []
+    scenarios = [('inventory', inv, None),
+                 ('full quota', inv, _schedule('full', inv, demand))]
+    notes, objectives, warning = [], [], None
     if not args.no_plan:
-        plan, objectives, _ = _plan(args, inv, demand, pools)
+        plan, objectives, _, fit, _ = _plan(args, inv, demand, pools)
+        slo = '; '.join(str(o) for o in objectives)
         if plan.feasible:
-            schedules.insert(1, ('plan', plan.schedule))
-            notes.append('The plan meets ' + '; '.join(
-                str(o) for o in objectives) + ' at the least node-hours '
-                'found.')
+            _, merged_inv, _ = _merged(inv, plan)
+            scenarios.insert(1, ('plan', merged_inv, None))
+            notes.append(f'The plan meets {slo} on the '
+                         f'{fit.weeks()} week(s) it was fitted to, at the '
+                         'least node-hours found.')
         else:
-            notes.append('No plan meets ' + '; '.join(
-                str(o) for o in objectives) + ', even full quota.')
-    results = [(name, sim.simulate(demand, pools, s, seed=args.seed,
-                                   min_ready=_min_ready(inv, demand)))
-               for name, s in schedules]
+            warning = (f'No plan meets {slo}: not even full quota at all '
+                       'times with warm nodes (best: '
+                       f'{_minutes(_measure(objectives, plan.result))} '
+                       'min).')
+            notes.append(warning)
+    schedules, results = [], []
+    for name, i, static in scenarios:
+        schedule = static or _schedule('inventory', i, demand)
+        schedules.append((name, schedule))
+        results.append((name, simulate_inventory(i, demand, pools,
+                                                 args.seed, static)))
     try:
-        paths = report.write(args.output, demand, schedules, results, notes)
+        paths = report.write(args.output, demand, schedules, results, notes,
+                             objectives, warning)
     except OSError as e:
         raise InputError(e.filename or args.output, None, '',
                          f'cannot write: {e.strerror}')

@@ -6,8 +6,10 @@ is held column-wise (plain lists) because the simulator walks it hundreds
 of thousands of times per second.
 """
 
+import codecs
 import csv
 import datetime
+import io
 import math
 import random
 
@@ -69,6 +71,87 @@ class Demand:
     def node_hours(self):
         return sum(self.hold) / HOUR
 
+    def week_slice(self, first, stop=None):
+        """The requests that arrive in weeks [first, stop), as a Demand
+        whose origin is the Monday of week ``first``."""
+        lo = first * WEEK
+        hi = math.inf if stop is None else stop * WEEK
+        shift = datetime.timedelta(seconds=lo)
+        part = Demand(self.origin + shift, [
+            (a - lo, p, la, h) for a, p, la, h in self.records()
+            if lo <= a < hi])
+        part.skipped = self.skipped
+        return part
+
+    def split(self, holdout):
+        """(fitted, held out): the last ``holdout`` weeks held out."""
+        weeks = self.weeks()
+        if holdout <= 0:
+            return self, None
+        cut = weeks - holdout
+        return self.week_slice(0, cut), self.week_slice(cut, weeks)
+
+    def each_week(self):
+        """One Demand per week of the span (weeks without requests too)."""
+        return [self.week_slice(w, w + 1) for w in range(self.weeks())]
+
+
+def combine(demands):
+    """Several demands (files) as one, on a common origin."""
+    demands = list(demands)
+    if len(demands) == 1:
+        return demands[0]
+    rows, skipped = [], {}
+    for d in demands:
+        for arrival, pipeline, label, hold in d.records():
+            rows.append((d.origin + datetime.timedelta(seconds=arrival),
+                         pipeline, label, hold))
+        for key, count in d.skipped.items():
+            skipped[key] = skipped.get(key, 0) + count
+    demand = _from_absolute(rows)
+    demand.skipped = skipped
+    return demand
+
+
+# Byte-order marks, longest first: a UTF-32 mark begins with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, None), (codecs.BOM_UTF32_BE, None),
+         (codecs.BOM_UTF8, 'utf-8-sig'), (codecs.BOM_UTF16_LE, 'utf-16'),
+         (codecs.BOM_UTF16_BE, 'utf-16'))
+_ENCODINGS = ('expected UTF-8 (with or without a byte-order mark) or '
+              'UTF-16 with a byte-order mark')
+
+
+def read_text(path):
+    """The text of a demand file.
+
+    Spreadsheets export CSV as UTF-8 with a byte-order mark or as UTF-16;
+    both are accepted, as is plain UTF-8.  Anything else is refused in
+    one line rather than read as garbage.
+    """
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    encoding = 'utf-8'
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            if name is None:
+                raise InputError(path, None, '', f'UTF-32 text: '
+                                 f'{_ENCODINGS}')
+            encoding = name
+            break
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        name = 'UTF-16' if encoding == 'utf-16' else 'UTF-8'
+        raise InputError(path, None, '', f'not {name} text (byte '
+                         f'{e.start}): {_ENCODINGS}')
+    if '\x00' in text:
+        raise InputError(path, None, '', f'NUL characters (UTF-16 without '
+                         f'a byte-order mark?): {_ENCODINGS}')
+    return text
+
 
 def _from_absolute(rows):
     """rows: (arrival datetime, pipeline, label, hold) -> Demand."""
@@ -100,7 +183,9 @@ def from_zuul_builds(path, labels=None, text=None):
     Builds that never ran (no start or end time) are skipped too.
     """
     if text is None:
-        text = zuulbuilds.read_text(path)
+        # Any encoding a demand file may come in; the document itself is
+        # checked by the one reader of the builds API.
+        text = read_text(path)
     builds = zuulbuilds.check_list(text, path)
     rows, skipped = [], {}
     for n, build in enumerate(builds):
@@ -146,12 +231,9 @@ def from_csv(path, labels=None):
     optional: enqueue_time (the node request's arrival; defaults to
     start_time).  Times are ISO 8601, UTC when no offset is given.
     """
-    try:
-        f = open(path, encoding='utf-8', newline='')
-    except OSError as e:
-        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    text = read_text(path)
     rows, skipped = [], {}
-    with f:
+    with io.StringIO(text, newline='') as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
         label_column = 'nodeset' if 'nodeset' in header and \
@@ -183,8 +265,6 @@ def from_csv(path, labels=None):
                              (end - start).total_seconds()))
         except csv.Error as e:
             raise InputError(path, reader.line_num, '', f'invalid CSV: {e}')
-        except UnicodeDecodeError:
-            raise InputError(path, None, '', 'not UTF-8 text')
     demand = _from_absolute(rows)
     demand.skipped = skipped
     return demand
@@ -251,10 +331,12 @@ def label_mix(inv):
 
 def synthetic(requests_per_week, labels, weeks=1, mix=None,
               mean_hold=3600.0, hold_sd=0.6, seed=0,
-              origin=datetime.datetime(2026, 1, 5, tzinfo=UTC)):
+              origin=datetime.datetime(2026, 1, 5, tzinfo=UTC),
+              week_factors=None):
     """A reproducible demand with a weekly peak.
 
-    Arrivals are a Poisson process whose rate follows ``hourly_shape``;
+    Arrivals are a Poisson process whose rate follows ``hourly_shape``,
+    scaled in week w by ``week_factors[w]`` (default 1: every week alike);
     the pipeline is drawn from ``mix`` (name -> share) and the label from
     ``labels`` (name -> share or name -> (share, mean hold seconds)); hold
     times are log-normal with that mean and log-sd ``hold_sd``.
@@ -271,9 +353,12 @@ def synthetic(requests_per_week, labels, weeks=1, mix=None,
     shape = hourly_shape()
     rows = []
     sigma = hold_sd
+    factors = list(week_factors or [1.0] * weeks)
+    if len(factors) != weeks:
+        raise ValueError('one factor per week')
     for week in range(weeks):
         for hour, rel in enumerate(shape):
-            rate = requests_per_week / 168.0 * rel / HOUR
+            rate = requests_per_week * factors[week] / 168.0 * rel / HOUR
             t = 0.0
             while True:
                 t += rng.expovariate(rate) if rate > 0 else HOUR

@@ -15,8 +15,11 @@ scrubber that knows the secret values.
 
 import dataclasses
 import ipaddress
+import json
+import sys
 import threading
 import time
+import urllib.parse
 
 import keystoneauth1.exceptions as ksa_exc
 import openstack
@@ -26,6 +29,8 @@ import requests.exceptions
 
 from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing as sizing_mod
+from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.errors import InputError
 
 # Per HTTP call: seconds to wait, and retries for connection failures
 # and for 5xx answers keystoneauth considers retriable.
@@ -50,6 +55,8 @@ class RegionQuota:
     usage: dict = dataclasses.field(default_factory=dict)
     # logical flavor -> {'name', 'vcpus', 'ram'}
     flavors: dict = dataclasses.field(default_factory=dict)
+    # every flavor the region lists (model.Flavor), for cloud facts
+    cloud_flavors: tuple = ()
     sizing: sizing_mod.Sizing | None = None
     seconds: float = 0.0
 
@@ -71,18 +78,28 @@ class RegionQuota:
 
 
 class Scrubber:
-    """Replaces known secret values in text with '***'."""
+    """Replaces known secret values in text with '***'.
+
+    A secret is replaced in every form a message may carry it: as it is,
+    JSON-escaped (a quote or a non-ASCII character in it), and
+    URL-encoded; and a password written into auth_url is a secret too.
+    """
 
     def __init__(self, secrets=()):
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 3},
-                              key=len, reverse=True)
+        forms = set()
+        for secret in secrets:
+            if secret and len(secret) >= 3:
+                forms.update(_encodings(secret))
+        self.secrets = sorted(forms, key=len, reverse=True)
 
     def add_auth(self, auth):
         found = list(self.secrets)
         for key, value in (auth or {}).items():
-            if isinstance(value, str) and \
-                    any(h in key.lower() for h in SECRET_HINTS):
+            if not isinstance(value, str):
+                continue
+            if any(h in key.lower() for h in SECRET_HINTS):
                 found.append(value)
+            found.extend(_url_secrets(value))
         self.__init__(found)
 
     def __call__(self, text):
@@ -90,6 +107,26 @@ class Scrubber:
         for secret in self.secrets:
             text = text.replace(secret, '***')
         return text
+
+
+def _encodings(secret):
+    yield secret
+    yield json.dumps(secret)[1:-1]
+    yield json.dumps(secret, ensure_ascii=False)[1:-1]
+    yield urllib.parse.quote(secret, safe='')
+    yield urllib.parse.quote_plus(secret, safe='')
+
+
+def _url_secrets(value):
+    """The password of a URL such as https://user:pass@keystone/v3."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return []
+    if not password:
+        return []
+    return [password, urllib.parse.unquote(password)]
 
 
 def _limit(value):
@@ -160,6 +197,8 @@ def ask_region(inv, provider, config, scrub):
         }
         wanted = {label.flavor for label in inv.labels_for(provider)}
         by_name = {f.name: f for f in conn.compute.flavors(details=True)}
+        result.cloud_flavors = tuple(
+            model.Flavor(f.name, f.vcpus, f.ram) for f in by_name.values())
         flavors = []
         for logical in sorted(wanted):
             name = provider.flavor_name(logical)
@@ -185,17 +224,32 @@ def ask_region(inv, provider, config, scrub):
             cap=provider.max_servers)
     except Exception as e:  # one region must never stop the others
         result.status = _classify(e)
-        result.error = scrub(_describe(e))
+        result.error = _describe(e, scrub)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _describe(exc):
-    text = ' '.join(str(exc).split()) or type(exc).__name__
+def _describe(exc, scrub):
+    # Scrubbed before it is cut: a cut can split a secret and leave a
+    # prefix the scrubber no longer recognises.
+    text = scrub(' '.join(str(exc).split()) or type(exc).__name__)
     return text[:300]
 
 
 def load_config(clouds_yaml=None):
+    """openstacksdk's cloud config, from ``clouds_yaml`` when given.
+
+    openstacksdk skips a file it cannot parse and then reports every
+    cloud as "not found"; a given file is read first, so that a broken
+    one is reported as such (file and line, never its values).
+    """
+    if clouds_yaml:
+        data, _ = yamlutil.load_single(clouds_yaml)
+        clouds = data.get('clouds') if isinstance(data, dict) else None
+        if not isinstance(clouds, dict) or not clouds:
+            raise InputError(clouds_yaml, getattr(data, 'line', None),
+                             'clouds', 'expected a mapping of cloud names '
+                             'to their settings')
     files = [clouds_yaml] if clouds_yaml else None
     return openstack.config.OpenStackConfig(config_files=files)
 
@@ -211,9 +265,36 @@ def secret_scrubber(config, clouds):
     return scrub
 
 
+class _ScrubbedStream:
+    """A text stream that scrubs what passes through it.
+
+    keystoneauth and openstacksdk warn on stderr with the auth URL in the
+    text; a password written into that URL must not reach the terminal.
+    """
+
+    def __init__(self, stream, scrub):
+        self._stream = stream
+        self._scrub = scrub
+
+    def write(self, text):
+        return self._stream.write(self._scrub(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def ask_all(inv, providers, config, deadline=REGION_DEADLINE):
     """RegionQuota for each provider, asked in parallel."""
     scrub = secret_scrubber(config, {p.cloud for p in providers})
+    stderr = sys.stderr
+    sys.stderr = _ScrubbedStream(stderr, scrub)
+    try:
+        return _ask_all(inv, providers, config, deadline, scrub)
+    finally:
+        sys.stderr = stderr
+
+
+def _ask_all(inv, providers, config, deadline, scrub):
     results = {}
     threads = []
     for provider in providers:
@@ -236,3 +317,23 @@ def ask_all(inv, providers, config, deadline=REGION_DEADLINE):
                 status='timeout',
                 error=f'no answer within {deadline:g} s', seconds=deadline))
     return out
+
+
+def as_facts(results):
+    """Cloud facts (cloudfacts.CloudRegion) from the regions that answered.
+
+    Limits, not what is left: usage moves by the minute, the quota is
+    what a config is sized against.  Providers sharing a cloud region
+    give it once.
+    """
+    from nodepool_aarch64 import cloudfacts
+    regions = {}
+    for r in results:
+        if r.status != 'ok' or (r.cloud, r.region) in regions:
+            continue
+        quota = model.Quota(**{k.replace('-', '_'): v[0]
+                               for k, v in r.usage.items()})
+        regions[(r.cloud, r.region)] = cloudfacts.CloudRegion(
+            r.cloud, r.region, tuple(sorted(r.cloud_flavors,
+                                            key=lambda f: f.name)), quota)
+    return list(regions.values())

@@ -31,6 +31,12 @@ def of_name(name):
     return None
 
 
+def name_arch(name):
+    """The architecture a label name implies, x86 when it names none:
+    the ``-arm64`` suffix is how sites mark the exception."""
+    return of_name(name) or X86_64
+
+
 def of_value(value):
     return _VALUES.get(str(value).lower()) if value is not None else None
 
@@ -62,7 +68,7 @@ def image_evidence(configset, name, provider_entry=None):
     arch = of_name(name)
     if arch:
         evidence.append((arch, f'diskimage name {name}'))
-    for f in configset.nodepool:
+    for f in configset.files_defining(name):
         env, meta, _ = resolved(f, name)
         for var in _ARCH_VARS:
             arch = of_value(env.get(var))

@@ -6,6 +6,8 @@ import sys
 from nodepool_aarch64.check import report
 from nodepool_aarch64.check import rules
 from nodepool_aarch64.check import runner
+from nodepool_aarch64.check import tenant as tenant_mod
+from nodepool_aarch64.errors import InputError
 
 DESCRIPTION = """\
 Check Nodepool config files or directories (several launchers and
@@ -13,9 +15,24 @@ builders at once) together with Zuul config (zuul.d/, .zuul.yaml): run
 Nodepool's own validator on each Nodepool file, then cross-check labels,
 pools, diskimages, flavors, timeouts and capacity across all of them.
 
+A consumer repository (e.g. Kolla's .zuul.d) asks for labels that other
+launchers of the tenant serve.  Without --zuul-url/--tenant or
+--labels-file, only labels the given launchers could serve (their
+architecture, or declared in their files) are judged; the summary line
+names the others, and says so when no launcher config was given at all.
+
+Cloud facts (flavors and quotas per cloud region) come from a facts file
+(--facts, written by "capacity quota --write-facts" or by hand) or from
+an inventory (--inventory); rules that need them are skipped without.
+
 Findings print as PATH:LINE:COL: CODE severity: message.  Exit codes:
-0 no error-severity findings, 1 error findings, 2 unusable input.
+0 no error-severity findings, 1 error findings, 2 unusable input,
+3 internal error: a rule failed (the others' findings are still
+printed; -v shows the traceback).
 """
+
+# A rule that raised: the checker's fault, distinct from 0, 1 and 2.
+EXIT_INTERNAL_ERROR = 3
 
 
 def _epilog():
@@ -34,9 +51,22 @@ def register(subparsers):
                         help='Nodepool or Zuul config file or directory')
     parser.add_argument('--format', choices=('text', 'json'),
                         default='text', help='output format')
-    parser.add_argument('--inventory', metavar='FILE',
-                        help='inventory with cloud facts (flavors, quotas); '
-                        'rules that need them are skipped without it')
+    facts = parser.add_mutually_exclusive_group()
+    facts.add_argument('--facts', metavar='FILE',
+                       help='cloud facts file (flavors, quotas per cloud '
+                       'region); see "capacity quota --write-facts"')
+    facts.add_argument('--inventory', metavar='FILE',
+                       help='take cloud facts from an inventory instead')
+    tenant = parser.add_argument_group(
+        'what the rest of the Zuul tenant serves')
+    tenant.add_argument('--zuul-url', metavar='URL',
+                        help="zuul-web's address (e.g. "
+                        'https://zuul.opendev.org); needs --tenant')
+    tenant.add_argument('--tenant', metavar='NAME',
+                        help='the tenant whose labels zuul-web lists')
+    tenant.add_argument('--labels-file', metavar='FILE',
+                        help='label names the tenant serves, one a line '
+                        '(# comments)')
     parser.add_argument('--patience', type=int, default=3600,
                         metavar='SECONDS',
                         help='longest a job should wait for a node '
@@ -46,9 +76,27 @@ def register(subparsers):
     parser.set_defaults(func=main)
 
 
+def _tenant(args):
+    if bool(args.zuul_url) != bool(args.tenant):
+        raise InputError('--zuul-url' if args.zuul_url else '--tenant',
+                         None, '', '--zuul-url and --tenant go together')
+    if args.zuul_url and args.labels_file:
+        raise InputError('--labels-file', None, '', 'give either '
+                         '--labels-file or --zuul-url/--tenant, not both')
+    if args.labels_file:
+        return tenant_mod.from_file(args.labels_file)
+    if args.zuul_url:
+        return tenant_mod.from_zuul(args.zuul_url, args.tenant)
+    return None
+
+
 def main(args):
-    facts = runner.load_facts(args.inventory) if args.inventory else None
-    result = runner.run(args.paths, facts=facts, patience=args.patience)
+    facts = None
+    if args.facts or args.inventory:
+        facts = runner.load_facts(args.inventory, args.facts)
+    tenant = _tenant(args)
+    result = runner.run(args.paths, facts=facts, patience=args.patience,
+                        tenant=tenant)
     if args.format == 'json':
         print(report.as_json(result))
     else:
@@ -57,4 +105,6 @@ def main(args):
             print(line)
         for note in notes:
             print(note, file=sys.stderr)
+    if result.crashes:
+        return EXIT_INTERNAL_ERROR
     return 1 if result.errors else 0

@@ -12,6 +12,7 @@ import os
 import re
 
 from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.check import archinfo
 from nodepool_aarch64.check import findings
 from nodepool_aarch64.check import launcherobjects
 from nodepool_aarch64.errors import InputError
@@ -190,6 +191,10 @@ class NodepoolFile(Source):
         self.labels = [x for x in _items(data.get('labels')) if _name(x)]
         self.diskimages = [x for x in _items(data.get('diskimages'))
                            if _name(x)]
+        # The first entry of a name wins, as a linear search found it.
+        self._diskimage_index = {}
+        for x in reversed(self.diskimages):
+            self._diskimage_index[_name(x)] = x
         self.providers = [Provider(self, x)
                           for x in _items(data.get('providers'))
                           if _name(x)]
@@ -203,7 +208,10 @@ class NodepoolFile(Source):
         return {_name(x) for x in self.diskimages}
 
     def diskimage(self, name):
-        return next((x for x in self.diskimages if _name(x) == name), None)
+        try:
+            return self._diskimage_index.get(name)
+        except TypeError:  # an unhashable name from a broken file
+            return None
 
     @property
     def is_launcher(self):
@@ -216,9 +224,13 @@ class NodepoolFile(Source):
         return any(BUILD_KEYS & set(d) for d in self.diskimages)
 
     @property
+    def served_pool_labels(self):
+        return [label for p in self.providers for pool in p.pools
+                if pool.enabled for label in pool.labels]
+
+    @property
     def served_labels(self):
-        return {label.name for p in self.providers for pool in p.pools
-                if pool.enabled for label in pool.labels}
+        return {label.name for label in self.served_pool_labels}
 
 
 class NodeRef:
@@ -306,6 +318,8 @@ class ConfigSet:
         self.zuul = []
         self.notes = []
         self._zuul_launcher = None
+        self._reach = None
+        self._defining = None
 
     @property
     def sources(self):
@@ -327,6 +341,22 @@ class ConfigSet:
     def pool_labels(self):
         return [label for p in self.providers for label in p.pool_labels]
 
+    def files_defining(self, diskimage):
+        """The Nodepool files with a top-level diskimage of that name.
+
+        Indexed once: rules ask this for every label of every file, and
+        a scan of every file per question is quadratic in the set.
+        """
+        if self._defining is None:
+            self._defining = {}
+            for f in self.nodepool:
+                for name in f.diskimage_names:
+                    self._defining.setdefault(name, []).append(f)
+        try:
+            return self._defining.get(diskimage, [])
+        except TypeError:
+            return []
+
     def node_refs(self):
         return [ref for f in self.zuul for ref in f.node_refs()]
 
@@ -335,6 +365,29 @@ class ConfigSet:
         for f in self.launchers:
             served |= f.served_labels
         return served | self.zuul_launcher.served_labels()
+
+    def within_reach(self, label):
+        """Whether the set's launchers could be expected to serve a label.
+
+        A launcher knows the labels its file declares and the kind of
+        machine its clouds run: an Arm64 launcher set says nothing about
+        ``centos-8``, which the tenant's x86 launchers serve.  A label's
+        architecture is read from its name; a name without one is taken
+        for x86, as OpenDev names labels.
+        """
+        if self._reach is None:
+            declared = set(self.zuul_launcher.defs['label'])
+            arches = set()
+            for f in self.launchers:
+                declared |= f.label_names
+                for served in f.served_pool_labels:
+                    arches.add(archinfo.label_arch(self, served) or
+                               archinfo.name_arch(served.name))
+            for name in self.zuul_launcher.served_labels():
+                arches.add(archinfo.name_arch(name))
+            self._reach = (declared, arches)
+        declared, arches = self._reach
+        return label in declared or archinfo.name_arch(label) in arches
 
     @property
     def zuul_launcher(self):

@@ -1,12 +1,16 @@
-"""Cloud facts the config files do not hold, adapted from the inventory.
+"""Cloud facts the config files do not hold: from a facts file or the
+inventory.
 
-Rules see only this small object, so a check never depends on how the
-inventory is written: each cloud's flavors (by the cloud's own flavor
-name) and each provider's quota and reserved amounts.
+Rules see only this small object, so a check never depends on where the
+facts were written: each cloud region's flavors (by the cloud's own
+flavor name) and quota, and the amounts reserved out of it.  A facts
+file may leave anything out; ``flavors`` or ``quota`` is then None and
+the rules that need it pass that region by.
 """
 
 import dataclasses
 
+from nodepool_aarch64 import cloudfacts
 from nodepool_aarch64 import model
 
 
@@ -19,12 +23,21 @@ class CloudFlavor:
 
 @dataclasses.dataclass(frozen=True)
 class ProviderFacts:
-    name: str
+    name: str | None    # the inventory's provider name; None from a file
     cloud: str
-    region: str
-    quota: model.Quota
+    region: str | None  # None: the cloud's only region
+    quota: model.Quota | None
     reserved: model.Quota
-    flavors: dict   # cloud flavor name -> CloudFlavor
+    flavors: dict | None   # cloud flavor name -> CloudFlavor
+
+    @property
+    def key(self):
+        return (self.cloud, self.region)
+
+    @property
+    def where(self):
+        return self.cloud if self.region is None else \
+            f'{self.cloud} {self.region}'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,11 +53,15 @@ class Facts:
         and region still identify the same quota.
         """
         for p in self.providers:
-            if p.name == name:
+            if p.name is not None and p.name == name:
                 return p
-        for p in self.providers:
-            if cloud is not None and p.cloud == cloud and \
-                    (region is None or p.region == region):
+        same_cloud = [p for p in self.providers
+                      if cloud is not None and p.cloud == cloud]
+        for p in same_cloud:
+            if p.region == region:
+                return p
+        for p in same_cloud:
+            if p.region is None or (region is None and len(same_cloud) == 1):
                 return p
         return None
 
@@ -61,3 +78,14 @@ def from_inventory(inventory):
         providers.append(ProviderFacts(p.name, p.cloud, p.region, p.quota,
                                        p.reserved, flavors))
     return Facts(inventory.path, tuple(providers))
+
+
+def from_file(path):
+    """Facts from a cloud facts file (nodepool_aarch64.cloudfacts)."""
+    providers = []
+    for r in cloudfacts.load(path):
+        flavors = None if r.flavors is None else {
+            f.name: CloudFlavor(f.name, f.vcpus, f.ram) for f in r.flavors}
+        providers.append(ProviderFacts(None, r.cloud, r.region, r.quota,
+                                       model.Quota(), flavors))
+    return Facts(path, tuple(providers))

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from nodepool_aarch64.errors import one_line
+
 ERROR = 'error'
 WARNING = 'warning'
 SEVERITIES = (ERROR, WARNING)
@@ -17,8 +19,10 @@ class Finding:
     message: str
 
     def __str__(self):
-        return (f'{self.path}:{self.line}:{self.col}: {self.code} '
-                f'{self.severity}: {self.message}')
+        # Names in messages come from the files checked: a name holding
+        # a newline must not print a second, forged finding.
+        return one_line(f'{self.path}:{self.line}:{self.col}: {self.code} '
+                        f'{self.severity}: {self.message}')
 
     def as_dict(self):
         return dataclasses.asdict(self)

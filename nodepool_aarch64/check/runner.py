@@ -1,12 +1,25 @@
 """One check run: load, validate, apply every rule, collect the result."""
 
 import dataclasses
+import traceback
 
 from nodepool_aarch64.check import configset as configset_mod
 from nodepool_aarch64.check import facts as facts_mod
 from nodepool_aarch64.check import rules
 from nodepool_aarch64.check import validate
-from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.check.rules import references
+
+
+@dataclasses.dataclass(frozen=True)
+class Crash:
+    """A rule that raised instead of returning findings."""
+    code: str
+    error: str          # "TypeError: ..." on one line
+    traceback: str
+
+    def __str__(self):
+        return (f'internal error: rule {self.code} failed ({self.error}); '
+                'its findings are missing, the other rules ran')
 
 
 @dataclasses.dataclass
@@ -16,6 +29,12 @@ class Result:
     skipped: list       # codes of rules that could not run
     files: int
     configset: object = None
+    # Whether NPA010 compared labels at all (it needs launchers or the
+    # tenant's label list), and the labels it left alone.
+    labels_checked: bool = True
+    unchecked_labels: list = dataclasses.field(default_factory=list)
+    # Rules that raised: a fault of the checker, not of the files.
+    crashes: list = dataclasses.field(default_factory=list)
 
     @property
     def errors(self):
@@ -26,15 +45,18 @@ class Result:
         return [f for f in self.findings if f.severity == rules.WARNING]
 
 
-def load_facts(inventory_path):
+def load_facts(inventory_path=None, facts_path=None):
+    if facts_path:
+        return facts_mod.from_file(facts_path)
     from nodepool_aarch64.inventory import load_inventory
     return facts_mod.from_inventory(load_inventory(inventory_path))
 
 
-def run(paths, facts=None, patience=3600):
-    """Check PATHs; ``facts`` is a facts.Facts or None."""
+def run(paths, facts=None, patience=3600, tenant=None):
+    """Check PATHs; ``facts`` is a facts.Facts or None, ``tenant`` a
+    tenant.TenantLabels or None."""
     configset = configset_mod.load(paths)
-    context = rules.Context(facts=facts, patience=patience)
+    context = rules.Context(facts=facts, patience=patience, tenant=tenant)
     found = []
     names = {p.driver for p in configset.providers
              if isinstance(p.driver, str)} | {'openstack'}
@@ -43,25 +65,31 @@ def run(paths, facts=None, patience=3600):
             found += validate.validate(source)
     notes = list(configset.notes)
     skipped = []
+    crashes = []
     for code, rule in sorted(rules.RULES.items()):
         if rule.needs_facts and facts is None:
             skipped.append(code)
             notes.append(f'{code} skipped: needs cloud facts '
-                         f'(--inventory)')
+                         f'(--facts or --inventory)')
             continue
         try:
             found += list(rule.func(configset, context))
         except Exception as e:
-            # A config so far from Nodepool's schema that a rule cannot
-            # walk it: say which rule, in one line, rather than guess.
-            raise InputError(configset.sources[0].path, None, '',
-                             f'cannot check this config set ({code}: '
-                             f'{type(e).__name__}: {e})')
-    if not configset.has_servers:
+            # The checker's fault, not the files': the other rules still
+            # report, and the user is not told the input is unusable.
+            crashes.append(Crash(
+                code, ' '.join(f'{type(e).__name__}: {e}'.split())[:300],
+                traceback.format_exc()))
+    asked = bool(configset.node_refs())
+    labels_checked = not asked or configset.has_servers or \
+        tenant is not None
+    if not labels_checked:
         notes.append('NPA010 had nothing to compare: no launcher config '
-                     'in the set')
+                     'in the set and no tenant label list')
+    unchecked = references.unchecked_labels(configset, tenant)
     if not configset.builders:
         notes.append('NPA015 had nothing to compare: no builder config '
                      'in the set')
     return Result(sorted(set(found)), notes, skipped,
-                  len(configset.sources), configset)
+                  len(configset.sources), configset, labels_checked,
+                  unchecked, crashes)

@@ -86,7 +86,9 @@ def validate(source):
     logger.addHandler(capture)
     logger.propagate = False
     try:
-        _validator_class()(source.path).validate()
+        # No environment: Nodepool fills %(NODEPOOL_*)s placeholders from
+        # it, and a finding quoting the value would print the secret.
+        _validator_class()(source.path).validate(env={})
     except Exception as e:
         # The validator trusts cross-references it has not checked yet
         # (e.g. a diskimage entry without a name); a crash is a finding.

@@ -9,6 +9,7 @@ import voluptuous as v
 
 from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import schema
@@ -33,7 +34,7 @@ class _Reader:
 
 def load_inventory(path=None):
     """Load, validate and model an inventory; None loads the shipped one."""
-    path = path or DEFAULT_INVENTORY
+    path = DEFAULT_INVENTORY if path is None else path
     data, duplicates = yamlutil.load_single(path)
     if duplicates:
         dup = duplicates[0]
@@ -85,6 +86,7 @@ def _build(reader, data):
     timeouts = data.get('timeouts', {})
     providers = tuple(_provider(reader, i, raw, timeouts, flavors)
                       for i, raw in enumerate(data['providers']))
+    _check_hosts(reader, providers)
     provider_names = [p.name for p in providers]
     _unique(reader, 'labels', data['labels'])
     labels = tuple(_label(reader, i, raw, flavors, diskimages,
@@ -189,6 +191,20 @@ def _provider(reader, i, raw, timeouts, flavors):
         flavor_names=types.MappingProxyType(dict(raw.get('flavors', {}))))
 
 
+def _check_hosts(reader, providers):
+    # Each host gets one file, nodepool/<host>.yaml: a host named both as
+    # a launcher and as a builder would have one file rendered over the
+    # other.
+    launchers = {p.launcher for p in providers}
+    for i, provider in enumerate(providers):
+        if provider.builder in launchers:
+            raise reader.error(
+                ('providers', i, 'builder'),
+                f'{provider.builder!r} is also a launcher host; launcher '
+                'and builder configs are rendered to one file per host, '
+                'so give the builder its own host name')
+
+
 def _label(reader, i, raw, flavors, diskimages, provider_names):
     where = ('labels', i)
     if raw['diskimage'] not in diskimages:
@@ -230,14 +246,6 @@ def _parse_time(value):
     return datetime.time(int(hours), int(minutes))
 
 
-def _parse_timestamp(value):
-    text = value.replace(' ', 'T').replace('Z', '+00:00')
-    at = datetime.datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=datetime.timezone.utc)
-    return at.astimezone(datetime.timezone.utc)
-
-
 def _window(reader, i, raw, inventory):
     where = ('capacity', 'windows', i)
     weekly = 'start' in raw or 'end' in raw or 'days' in raw
@@ -262,11 +270,13 @@ def _window(reader, i, raw, inventory):
         for key in ('from', 'until'):
             if key not in raw:
                 raise reader.error(where, f'one-off window needs "{key}"')
-        try:
-            starts = _parse_timestamp(raw['from'])
-            ends = _parse_timestamp(raw['until'])
-        except ValueError as e:
-            raise reader.error(where + ('from',), f'bad timestamp: {e}')
+        for key in ('from', 'until'):
+            try:
+                timeutil.parse_utc(raw[key])
+            except ValueError as e:
+                raise reader.error(where + (key,), f'bad timestamp: {e}')
+        starts = timeutil.parse_utc(raw['from'])
+        ends = timeutil.parse_utc(raw['until'])
         if ends <= starts:
             raise reader.error(where + ('until',), 'must be after "from"')
     for name, servers in raw.get('max-servers', {}).items():

@@ -11,16 +11,35 @@ import voluptuous as v
 
 from nodepool_aarch64.model import QUOTA_KEYS, WEEKDAYS
 
-NAME = v.All(str, v.Match(r'^[A-Za-z0-9][A-Za-z0-9._-]*$',
+NAME = v.All(str, v.Match(r'^[A-Za-z0-9][A-Za-z0-9._-]*\Z',
                           msg='expected a name of letters, digits, '
                               '".", "_" and "-"'))
-COUNT = v.All(int, v.Range(min=0), msg='expected a whole number >= 0')
-POSITIVE = v.All(int, v.Range(min=1), msg='expected a whole number >= 1')
-TIME_OF_DAY = v.All(str, v.Match(r'^([01][0-9]|2[0-3]):[0-5][0-9]$',
+
+
+def _whole_number(value):
+    # YAML's true/false are ints to Python; "max-servers: true" is a
+    # mistake, not 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise v.Invalid('not a whole number')
+    return value
+
+
+def _host_port(value):
+    host, _, port = value.rpartition(':')
+    if not 1 <= int(port) <= 65535:
+        raise v.Invalid('port out of range')
+    return value
+
+
+COUNT = v.All(_whole_number, v.Range(min=0),
+              msg='expected a whole number >= 0')
+POSITIVE = v.All(_whole_number, v.Range(min=1),
+                 msg='expected a whole number >= 1')
+TIME_OF_DAY = v.All(str, v.Match(r'^([01][0-9]|2[0-3]):[0-5][0-9]\Z',
                                  msg='expected a UTC time of day "HH:MM"'))
 TIMESTAMP = v.All(
     str, v.Match(r'^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?'
-                 r'(Z|[+-]\d{2}:?\d{2})?$',
+                 r'(Z|[+-]\d{2}:?\d{2})?\Z',
                  msg='expected an ISO 8601 date and time, e.g. '
                      '"2026-12-01T06:00Z" (quote it)'))
 STRINGS = {str: v.Any(str, int, float, bool)}
@@ -35,8 +54,9 @@ TIMEOUTS = {
 
 ZOOKEEPER = {
     v.Required('servers'): v.All(
-        [v.All(str, v.Match(r'^[^\s:]+:\d+$',
-                            msg='expected "host:port"'))], v.Length(min=1)),
+        [v.All(str, v.Match(r'^[^\s:]+:\d{1,5}\Z'), _host_port,
+               msg='expected "host:port" with a port from 1 to 65535')],
+        v.Length(min=1)),
     v.Optional('tls'): {
         v.Required('ca'): str,
         v.Required('cert'): str,
@@ -58,7 +78,10 @@ FLAVOR = {
 DISKIMAGE = {
     v.Required('name'): NAME,
     v.Required('distro'): NAME,
-    v.Required('release'): v.All(v.Coerce(str), NAME),
+    # 18.04 or 12 read as numbers; null must not become "None".
+    v.Required('release'): v.All(v.Any(str, int, float,
+                                       msg='expected a release name'),
+                                 v.Coerce(str), NAME),
     v.Optional('arch'): v.Any('arm64', 'amd64',
                               msg='expected "arm64" or "amd64"'),
     v.Optional('elements'): [NAME],

@@ -4,6 +4,7 @@ import argparse
 import datetime
 import re
 
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.readiness import criteria as crit
 
@@ -141,11 +142,10 @@ def parse_time_arg(option, text, end=None):
     if days and end is not None:
         return end - datetime.timedelta(days=int(days.group(1)))
     try:
-        at = datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
-    except ValueError:
-        raise InputError(option, None, '', f'{text!r}: expected an ISO 8601 '
-                         'time' + (' or Nd (days back)' if end else ''))
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+        return timeutil.parse_utc(text)
+    except ValueError as e:
+        raise InputError(option, None, '', f'{e}' +
+                         (' (or Nd: days back)' if end else ''))
 
 
 def _source(args):

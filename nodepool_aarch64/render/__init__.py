@@ -5,6 +5,7 @@ turns it into the set of files (relative path -> YAML text), so nothing is
 written until everything has rendered.
 """
 
+from nodepool_aarch64.render import flavors
 from nodepool_aarch64.render import nodepool
 from nodepool_aarch64.render import zuul
 from nodepool_aarch64.render.yamltext import dump
@@ -18,6 +19,7 @@ COMMITTED = (NODESETS,)
 
 def render_all(inv, at=None):
     """All files for an inventory, at an instant (None: no windows)."""
+    flavors.refuse_unmapped(inv)
     source = f'inventory {inv.path.rsplit("/", 1)[-1]}'
     files = {}
     for launcher in inv.launchers:

@@ -1,10 +1,10 @@
 """``nodepool-aarch64 render``."""
 
 import argparse
-import datetime
 import os
 import sys
 
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import COMMITTED, render_all
@@ -58,13 +58,9 @@ def register(subparsers):
 
 def parse_at(text):
     try:
-        at = datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'{text!r} is not an ISO 8601 time, e.g. 2026-12-01T14:00Z')
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=datetime.timezone.utc)
-    return at.astimezone(datetime.timezone.utc)
+        return timeutil.parse_utc(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
 
 
 def run(args):
@@ -74,7 +70,7 @@ def run(args):
         root = args.repo
         files = {rel: files[rel] for rel in COMMITTED}
     else:
-        root = args.output_dir or 'rendered'
+        root = 'rendered' if args.output_dir is None else args.output_dir
     if args.check:
         stale = [os.path.join(root, rel) for rel, text in files.items()
                  if not unchanged(os.path.join(root, rel), text)]

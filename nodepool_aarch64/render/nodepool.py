@@ -1,6 +1,7 @@
 """Nodepool 11 launcher and builder config (OpenStack driver)."""
 
 from nodepool_aarch64.render import capacity
+from nodepool_aarch64.render import flavors
 
 POOL = 'main'
 
@@ -47,6 +48,7 @@ def _pool(inv, provider, at):
 
 def launcher_config(inv, launcher, at=None):
     """The launcher config of one launcher host, at an instant."""
+    flavors.refuse_unmapped(inv)
     providers = [p for p in inv.providers if p.launcher == launcher]
     served = {label.name: label for p in providers
               for label in inv.labels_for(p)}

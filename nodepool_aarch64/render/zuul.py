@@ -46,6 +46,13 @@ def _section(inv, provider, at):
     return section
 
 
+def base_timeouts(inv):
+    """(boot, launch) timeouts most providers share, for the base section."""
+    pairs = [(p.boot_timeout, p.launch_timeout) for p in inv.providers]
+    return max(pairs, key=lambda pair: (pairs.count(pair),
+                                        -pairs.index(pair)))
+
+
 def launcher_objects(inv, at=None):
     """image, flavor, label, section and provider stanzas."""
     objects = []
@@ -63,8 +70,7 @@ def launcher_objects(inv, at=None):
             'name': label.name, 'image': label.diskimage,
             'flavor': label.flavor,
             'min-ready': capacity.min_ready(inv, label, at)}})
-    timeouts = {(p.boot_timeout, p.launch_timeout) for p in inv.providers}
-    boot, launch = max(timeouts)
+    boot, launch = base_timeouts(inv)
     objects.append({'section': {
         'name': BASE_SECTION,
         'abstract': True,
@@ -72,7 +78,15 @@ def launcher_objects(inv, at=None):
         'label-defaults': {'boot-timeout': boot},
     }})
     for provider in inv.providers:
-        objects.append({'section': _section(inv, provider, at)})
+        section = _section(inv, provider, at)
+        # A provider whose timeouts differ from the base section's says
+        # so in its own section, which zuul-launcher lets override.
+        if provider.launch_timeout != launch:
+            section['launch-timeout'] = provider.launch_timeout
+        if provider.boot_timeout != boot:
+            section['label-defaults'] = {
+                'boot-timeout': provider.boot_timeout}
+        objects.append({'section': section})
     for provider in inv.providers:
         # Labels, images and flavors come from the section: re-listing an
         # inherited image here would drop its attributes.

@@ -134,3 +134,64 @@ class TestApply(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn("'nl99' is not a launcher", err)
         self.assertFalse(os.path.exists(self.output))
+
+
+class TestApplyOutput(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+
+    def run_cli(self, output):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(['capacity', 'apply', '--at', QUIET, '--output',
+                             output])
+        return code, out.getvalue(), err.getvalue()
+
+    def test_missing_directory_is_a_typo_not_a_place(self):
+        output = os.path.join(self.dir, 'nonexistent', 'dir', 'nodepool.yaml')
+        code, out, err = self.run_cli(output)
+        self.assertEqual(2, code)
+        self.assertIn('no directory', err)
+        self.assertEqual(1, len(err.strip().splitlines()))
+        self.assertNotIn('replaced', out)
+        self.assertEqual([], os.listdir(self.dir))
+
+    def test_output_that_is_a_directory_leaves_no_temp_file(self):
+        output = os.path.join(self.dir, 'nodepool.yaml')
+        os.mkdir(output)
+        code, _, err = self.run_cli(output)
+        self.assertEqual(2, code)
+        self.assertIn('is a directory', err)
+        self.assertEqual(['nodepool.yaml'], os.listdir(self.dir))
+
+    def test_rename_failure_leaves_no_temp_file(self):
+        output = os.path.join(self.dir, 'nodepool.yaml')
+
+        def fail(src, dst):
+            raise OSError(16, 'Device or resource busy', dst)
+        self.useFixture(fixtures.MonkeyPatch('os.replace', fail))
+        code, _, err = self.run_cli(output)
+        self.assertEqual(2, code)
+        self.assertIn('Device or resource busy', err)
+        self.assertEqual([], os.listdir(self.dir))
+
+    def test_stale_temp_files_of_killed_runs_are_removed(self):
+        output = os.path.join(self.dir, 'nodepool.yaml')
+        stale = os.path.join(self.dir, '.nodepool.yaml.abc123.tmp')
+        fresh = os.path.join(self.dir, '.nodepool.yaml.def456.tmp')
+        other = os.path.join(self.dir, '.other.yaml.abc123.tmp')
+        for path in (stale, fresh, other):
+            with open(path, 'w') as f:
+                f.write('partial')
+        old = os.stat(stale).st_mtime - apply.STALE_SECONDS - 60
+        os.utime(stale, (old, old))
+        os.utime(other, (old, old))
+        code, _, err = self.run_cli(output)
+        self.assertEqual(0, code, err)
+        # A temp file that may belong to a run still writing stays, and
+        # so do files that are not this output's.
+        self.assertEqual(sorted(['nodepool.yaml', '.nodepool.yaml.def456.tmp',
+                                 '.other.yaml.abc123.tmp']),
+                         sorted(os.listdir(self.dir)))

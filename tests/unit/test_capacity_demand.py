@@ -1,5 +1,6 @@
 """Demand from Zuul's builds API, from CSV, and synthetic."""
 
+import datetime
 import json
 import os
 
@@ -131,3 +132,27 @@ class TestSynthetic(testtools.TestCase):
         demand = dm.synthetic(3000, {'x': 1.0}, seed=3)
         self.assertAlmostEqual(demand.node_hours(),
                                sum(demand.hourly_node_demand()), delta=1e-6)
+
+
+class TestWeeks(testtools.TestCase):
+
+    def test_split_and_combine(self):
+        demand = dm.synthetic(300, {'x': 1.0}, weeks=3, seed=1,
+                              week_factors=[0.5, 1.0, 1.5])
+        weeks = demand.each_week()
+        self.assertEqual(3, len(weeks))
+        self.assertEqual(len(demand), sum(len(w) for w in weeks))
+        # Each week starts at its own Monday, hours of the week kept.
+        self.assertEqual(demand.origin + datetime.timedelta(days=14),
+                         weeks[2].origin)
+        self.assertTrue(all(0 <= a < WEEK for a in weeks[2].arrival))
+        # The factors shape the weeks.
+        self.assertLess(len(weeks[0]) * 2, len(weeks[2]))
+        fit, held = demand.split(1)
+        self.assertEqual((2, 1), (fit.weeks(), held.weeks()))
+        self.assertEqual(list(weeks[2].records()), list(held.records()))
+        again = dm.combine([fit, held])
+        self.assertEqual(demand.origin, again.origin)
+        for a, b in zip(demand.records(), again.records()):
+            self.assertAlmostEqual(a[0], b[0], delta=1e-6)
+            self.assertEqual(a[1:], b[1:])

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import urllib.parse
 
 import fixtures
 import requests.exceptions
@@ -18,6 +19,7 @@ import yaml
 from openstack.fixture import connection as os_fixture
 
 from nodepool_aarch64 import cli
+from nodepool_aarch64 import cloudfacts
 from nodepool_aarch64.capacity import quota
 from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
 
@@ -322,6 +324,25 @@ class TestQuota(testtools.TestCase):
         self.assertEqual('nodepool-aarch64: /nonexistent.yaml: no such file',
                          err.strip())
 
+    def test_unusable_clouds_yaml_is_exit_2_naming_the_file(self):
+        d = self.useFixture(fixtures.TempDir()).path
+        cases = {'broken.yaml': b'clouds: [\n',
+                 'empty-list.yaml': b'clouds: []\n',
+                 'empty.yaml': b'',
+                 'utf16.yaml': b'\xff\xfec\x00',
+                 'secret.yaml': b'clouds:\n  c:\n    auth:\n'
+                                b'      password: !!int ' +
+                 CANARY.encode() + b'\n'}
+        for name, data in cases.items():
+            path = os.path.join(d, name)
+            with open(path, 'wb') as f:
+                f.write(data)
+            code, out, err = self.run_cli('--clouds-yaml', path)
+            self.assertEqual(2, code, name)
+            self.assertEqual(1, len(err.splitlines()), (name, err))
+            self.assertIn(path, err)
+            self.assertNotIn(CANARY, out + err)
+
     def test_missing_flavor_is_reported(self):
         self.requests.get(
             'https://compute.london.example.com/v2.1/flavors/detail',
@@ -332,9 +353,125 @@ class TestQuota(testtools.TestCase):
                       results['linaro-london'].error)
         self.assertEqual('ok', results['linaro-us'].status)
 
+    def test_scrubber_knows_escaped_encoded_and_url_forms(self):
+        password = 'CANARY-"S3C\u00e9/+ &x'
+        scrub = quota.Scrubber()
+        scrub.add_auth({'password': password,
+                        'auth_url': 'https://nodepool:URL-S3CR%2FET@'
+                                    'keystone.example.com/v3'})
+        for form in (password, json.dumps(password)[1:-1],
+                     json.dumps(password, ensure_ascii=False)[1:-1],
+                     urllib.parse.quote(password, safe=''),
+                     urllib.parse.quote_plus(password),
+                     'URL-S3CR%2FET', 'URL-S3CR/ET'):
+            self.assertEqual('a *** b', scrub(f'a {form} b'), form)
+
+    def test_library_warnings_on_stderr_are_scrubbed(self):
+        import sys
+        import warnings
+        scrub = quota.Scrubber([CANARY])
+        err = io.StringIO()
+        stream = quota._ScrubbedStream(err, scrub)
+        with warnings.catch_warnings():
+            warnings.simplefilter('always')
+            self.useFixture(fixtures.MonkeyPatch('sys.stderr', stream))
+            warnings.warn(f'auth_url https://u:{CANARY}@k/v3 is insecure')
+            sys.stderr.flush()
+        self.assertNotIn(CANARY, err.getvalue())
+        self.assertIn('https://u:***@k/v3', err.getvalue())
+
+    def test_ask_all_scrubs_stderr_while_regions_answer(self):
+        import sys
+        err = io.StringIO()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
+
+        def noisy(inv, provider, config, scrub):
+            sys.stderr.write(f'WARNING https://u:{CANARY}@k/v3\n')
+            return quota.RegionQuota(provider.name, provider.cloud,
+                                     provider.region, status='ok')
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nodepool_aarch64.capacity.quota.ask_region', noisy))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nodepool_aarch64.capacity.quota.secret_scrubber',
+            lambda config, clouds: quota.Scrubber([CANARY])))
+        inv = load_inventory()
+        quota.ask_all(inv, inv.providers[:1], None)
+        self.assertIs(err, sys.stderr)
+        self.assertIn('https://u:***@k/v3', err.getvalue())
+        self.assertNotIn(CANARY, err.getvalue())
+
+    def test_error_is_scrubbed_before_it_is_cut(self):
+        scrub = quota.Scrubber([CANARY])
+        exc = RuntimeError('x' * 290 + CANARY)
+        text = quota._describe(exc, scrub)
+        self.assertNotIn(CANARY[:5], text)
+
     def test_scrubber(self):
         scrub = quota.Scrubber()
         scrub.add_auth({'password': CANARY, 'username': 'nodepool',
                         'application_credential_secret': 'sekrit-42'})
         self.assertEqual('user nodepool *** and ***',
                          scrub(f'user nodepool {CANARY} and sekrit-42'))
+
+    def test_write_facts_then_check_a_config_against_them(self):
+        facts = os.path.join(self.dir, 'facts.yaml')
+        code, out, err = self.run_cli('--write-facts', facts)
+        self.assertEqual(0, code, err)
+        self.assertIn(f'{facts}: cloud facts of 3 region(s)', err)
+        with open(facts) as f:
+            text = f.read()
+        self.assertNotIn(CANARY, text)
+        regions = {(r.cloud, r.region): r for r in cloudfacts.load(facts)}
+        us = regions[('linaro-us', 'RegionOne')]
+        # Every flavor the region lists, not only those the inventory
+        # uses: a hand-written config may use others.
+        self.assertEqual(['os.large', 'os.xlarge'],
+                         [f.name for f in us.flavors])
+        self.assertEqual((41, 720, 1441792, 45, 61),
+                         (us.quota.instances, us.quota.cores, us.quota.ram,
+                          us.quota.floating_ips, us.quota.addresses))
+        self.assertEqual(9, regions[('linaro', 'CN1')].quota.floating_ips)
+
+        # A hand-written launcher for the US region that asks for more
+        # servers than the quota holds and a flavor the region lacks.
+        launcher = os.path.join(self.dir, 'nl.yaml')
+        with open(launcher, 'w') as f:
+            yaml.safe_dump({'labels': [{'name': 'noble-arm64'},
+                                       {'name': 'jammy-arm64'}],
+                            'providers': [{
+                                'name': 'us', 'cloud': 'linaro-us',
+                                'region-name': 'RegionOne',
+                                'boot-timeout': 600, 'launch-timeout': 800,
+                                'cloud-images': [{'name': 'noble'}],
+                                'pools': [{'name': 'main', 'max-servers': 50,
+                                           'labels': [
+                                               {'name': 'noble-arm64',
+                                                'cloud-image': 'noble',
+                                                'flavor-name': 'os.large'},
+                                               {'name': 'jammy-arm64',
+                                                'cloud-image': 'noble',
+                                                'flavor-name': 'os.huge'}]}],
+                            }]}, f)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(['check', '--facts', facts, launcher])
+        self.assertEqual(1, code, err.getvalue())
+        lines = out.getvalue().splitlines()
+        self.assertTrue(any('NPA060 error: provider us pool main '
+                            'max-servers 50 is above the 41 servers the '
+                            'quota of linaro-us RegionOne allows' in line
+                            for line in lines), lines)
+        self.assertTrue(any('NPA052 error' in line and 'os.huge' in line
+                            for line in lines), lines)
+
+    def test_write_facts_leaves_out_a_failed_region(self):
+        self.mock_identity('linaro-london', status=401)
+        facts = os.path.join(self.dir, 'facts.yaml')
+        code, out, err = self.run_cli('--write-facts', facts)
+        self.assertEqual(1, code)
+        self.assertIn('cloud facts of 2 region(s); left out: linaro-london '
+                      '(auth)', err)
+        self.assertNotIn(CANARY, out + err)
+        self.assertEqual({'linaro-us', 'linaro'},
+                         {r.cloud for r in cloudfacts.load(facts)})

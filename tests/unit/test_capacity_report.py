@@ -73,6 +73,32 @@ class TestReport(testtools.TestCase):
         p95 = results[1][1].percentile(95, pipeline='gate') / 60
         self.assertIn(f'| {p95:.1f} |', gate_row)
 
+    def _inputs(self):
+        inv = load_inventory()
+        demand = dm.synthetic(200, dm.label_mix(inv), seed=2)
+        pools = sim.pools_from_inventory(inv)
+        schedules = [('inventory', sc.from_inventory(inv))]
+        results = [(n, sim.simulate(demand, pools, s)) for n, s in schedules]
+        return demand, schedules, results
+
+    def test_symlink_planted_in_the_output_is_replaced_not_followed(self):
+        out = os.path.join(self.dir, 'out')
+        os.makedirs(out)
+        victim = os.path.join(self.dir, 'victim')
+        with open(victim, 'w') as f:
+            f.write('keep me\n')
+        os.symlink(victim, os.path.join(out, report.WAITS_PNG))
+        report.write(out, *self._inputs())
+        with open(victim) as f:
+            self.assertEqual('keep me\n', f.read())
+        self.assertFalse(os.path.islink(os.path.join(out, report.WAITS_PNG)))
+
+    def test_report_is_written_all_or_nothing(self):
+        out = os.path.join(self.dir, 'out')
+        os.makedirs(os.path.join(out, report.PAGE))  # the page cannot go
+        self.assertRaises(OSError, report.write, out, *self._inputs())
+        self.assertEqual([report.PAGE], os.listdir(out))
+
     def test_cli_report(self):
         out_dir = os.path.join(self.dir, 'report')
         code, out, err = run_cli('report', '--synthetic', '400', '--seed',
@@ -142,13 +168,79 @@ class TestCapacityCli(testtools.TestCase):
                                  '--windows-output', windows)
         self.assertEqual(0, code, err)
         self.assertIn('SLO: gate p95 <= 10 min', out)
-        self.assertRegex(out, r'plan +\d+ +\d+ +[\d.]+ +[\d.]+ +yes')
+        self.assertRegex(out, r'plan +\d+ +\d+ +\d+ +[\d.]+ +[\d.]+ +yes')
         with open(windows) as f:
-            self.assertTrue(f.read().startswith('capacity:\n  windows:\n'))
+            text = f.read()
+        self.assertTrue(text.startswith('capacity:\n  windows:\n'))
+        # Pasting it must not drop the inventory's one-off windows.
+        self.assertIn('name: linaro-cn1-maintenance', text)
         code, out, err = run_cli('plan', '--synthetic', '200', '--slo',
-                                 'gate:p95:0.5')
+                                 'gate:p100:0.5')
         self.assertEqual(1, code)
         self.assertIn('not met even with full quota', out)
+        # The value it could reach, not only that it failed.
+        self.assertRegex(out, r'measured \d+\.\d+ min')
         code, out, err = run_cli('plan', '--slo', 'gate:95')
         self.assertEqual(2, code)
         self.assertIn('expected PIPELINE:pQUANTILE:MINUTES', err)
+
+
+class TestReadablePlots(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        inv = load_inventory()
+        self.demand = dm.synthetic(600, dm.label_mix(inv), seed=2)
+        pools = sim.pools_from_inventory(inv)
+        quotas = sc.base_caps(inv, full_quota=True)
+        self.schedules = [('inventory', sc.from_inventory(inv)),
+                          ('static 10', pl.static_schedule(10, quotas))]
+        self.results = [(n, sim.simulate(self.demand, pools, s))
+                        for n, s in self.schedules]
+        self.addCleanup(report.plt.close, 'all')
+
+    def texts(self, fig):
+        return ' '.join(t.get_text() for ax in fig.axes
+                        for t in ax.texts)
+
+    def test_legend_outside_the_data(self):
+        fig = report.demand_figure(self.demand, self.schedules)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        legend = ax.get_legend().get_window_extent(renderer)
+        self.assertFalse(legend.overlaps(ax.get_window_extent(renderer)))
+        fig = report.waits_figure(self.results,
+                                  [pl.parse_objective('gate:p95:10')])
+        fig.canvas.draw()
+        legend = fig.legends[0].get_window_extent(renderer)
+        for ax in fig.axes:
+            self.assertFalse(legend.overlaps(ax.get_window_extent(renderer)))
+
+    def test_slo_line_on_the_waits_plot(self):
+        objective = pl.parse_objective('gate:p95:10')
+        fig = report.waits_figure(self.results, [objective])
+        p95 = next(ax for ax in fig.axes if ax.get_title() == 'p95 wait')
+        lines = [c for c in p95.collections
+                 if c.get_label() == f'SLO: {objective}']
+        self.assertEqual(1, len(lines))
+        (start, end), = [seg[:, 1] for seg in lines[0].get_segments()]
+        self.assertEqual((10, 10), (start, end))
+        # Drawn where it can be seen, not clipped off the top.
+        self.assertGreater(p95.get_ylim()[1], 10)
+        fig = report.waits_figure(self.results)
+        self.assertEqual([], [c for ax in fig.axes for c in ax.collections
+                              if c.get_label().startswith('SLO')])
+
+    def test_empty_or_failed_plan_says_so(self):
+        empty = dm.Demand(self.demand.origin, [])
+        fig = report.demand_figure(empty, self.schedules[:1])
+        self.assertIn('No node requests', self.texts(fig))
+        self.assertGreaterEqual(fig.axes[0].get_ylim()[0], 0)
+        fig = report.demand_figure(self.demand, self.schedules,
+                                   warning='No plan meets gate p95 <= 1 '
+                                           'min.')
+        self.assertIn('No plan meets gate p95', self.texts(fig))
+        result = sim.simulate(empty, [], self.schedules[0][1])
+        fig = report.waits_figure([('inventory', result)])
+        self.assertIn('nothing waited', self.texts(fig))

@@ -1,6 +1,7 @@
 """``nodepool-aarch64 check`` as a user runs it: exit codes, formats, and
 hostile input answered with one line, in bounded time and memory."""
 
+import dataclasses
 import json
 import os
 import resource
@@ -12,6 +13,7 @@ import fixtures
 import testtools
 import yaml
 
+from tests import base as tbase
 from tests.unit import test_check_rules as base
 
 # Generous for a 2-core CI machine; a runaway parse takes minutes.
@@ -75,6 +77,22 @@ class TestCli(testtools.TestCase):
         self.assertRegex(proc.stdout.strip(),
                          r'^.*/zuul\.yaml:4:\d+: NPA010 error: nodeset n '
                          r'asks for label missing-arm64')
+
+    def test_names_cannot_forge_findings_or_reach_the_terminal(self):
+        forged = 'x\n/etc/nodepool/nl.yaml:1:1: NPA999 error: FORGED-arm64'
+        zuul = [{'nodeset': {'name': 'n', 'nodes': [
+            {'name': 'a', 'label': forged}]}},
+            {'nodeset': {'name': 'm', 'nodes': [
+                {'name': 'a', 'label': 'esc\x1b]0;t\x07\x1b[31mred-arm64'}]}}]
+        paths = [self.write('nl.yaml', base.LAUNCHER),
+                 self.write('zuul.yaml', zuul)]
+        proc, _ = run_cli(*paths)
+        self.assertEqual(1, proc.returncode)
+        lines = proc.stdout.splitlines()
+        self.assertFalse([x for x in lines if x.startswith('/etc/')], lines)
+        self.assertEqual(2, len([x for x in lines if 'NPA010' in x]), lines)
+        self.assertNotIn('\x1b', proc.stdout)
+        self.assertIn('\\x1b', proc.stdout)
 
     def test_warnings_only_exit_zero(self):
         launcher = base.LAUNCHER.copy()
@@ -216,3 +234,46 @@ class TestDocs(testtools.TestCase):
             text = f.read()
         for code, severity, _ in rules.all_codes():
             self.assertRegex(text, rf'\n{code}\s+{severity}\s')
+
+
+class TestRuleCrash(tbase.TestCase):
+    """A rule that raises is the checker's fault, not the user's input."""
+
+    def setUp(self):
+        super().setUp()
+        from nodepool_aarch64.check import rules
+
+        def boom(configset, context):
+            raise TypeError('rule bug')
+
+        patched = dict(rules.RULES)
+        patched['NPA017'] = dataclasses.replace(rules.RULES['NPA017'],
+                                                func=boom)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nodepool_aarch64.check.rules.RULES', patched))
+        d = self.tempdir()
+        zuul = [{'nodeset': {'name': 'n', 'nodes': [
+            {'name': 'a', 'label': 'missing-arm64'}]}}]
+        self.paths = []
+        for name, data in (('nl.yaml', base.LAUNCHER), ('zuul.yaml', zuul)):
+            self.paths.append(os.path.join(d, name))
+            with open(self.paths[-1], 'w') as f:
+                yaml.safe_dump(data, f)
+
+    def test_other_findings_still_printed_with_exit_3(self):
+        code, out, err = self.run_cli('check', *self.paths)
+        self.assertEqual(3, code)
+        self.assertIn('NPA010 error', out)
+        self.assertIn('internal error: rule NPA017 failed (TypeError: '
+                      'rule bug)', err)
+        self.assertNotIn('Traceback', err)
+
+    def test_traceback_under_verbose_and_listed_in_json(self):
+        code, out, err = self.run_cli('check', '-v', *self.paths)
+        self.assertEqual(3, code)
+        self.assertIn('Traceback', err)
+        code, out, err = self.run_cli('check', '--format', 'json',
+                                      *self.paths)
+        self.assertEqual(3, code)
+        self.assertEqual([{'rule': 'NPA017', 'error': 'TypeError: rule bug'}],
+                         json.loads(out)['internal-errors'])

@@ -123,6 +123,18 @@ class TestValidate(testtools.TestCase):
         self.assertEqual([], self.run_on(base.LAUNCHER))
         self.assertEqual([], self.run_on(base.BUILDER))
 
+    def test_validator_never_sees_the_callers_environment(self):
+        # Nodepool fills %(NODEPOOL_*)s placeholders from the environment;
+        # a finding quoting the key would print the value.
+        self.useFixture(fixtures.EnvironmentVariable(
+            'NODEPOOL_TOKEN', 'CANARY-S3CRET'))
+        data = copy.deepcopy(base.LAUNCHER)
+        data['providers'][0]['pools'][0]['labels'][0][
+            '%(NODEPOOL_TOKEN)s'] = 1
+        found = self.run_on(data)
+        self.assertTrue(found)
+        self.assertNotIn('CANARY', ' '.join(f.message for f in found))
+
     def test_provider_schema_error_points_at_that_provider(self):
         data = copy.deepcopy(base.LAUNCHER)
         second = copy.deepcopy(data['providers'][0])

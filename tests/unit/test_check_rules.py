@@ -229,16 +229,16 @@ class TestReferences(CheckCase):
         self.assertEqual(1, len(result.errors))
 
     def test_job_inline_nodeset_and_project_variant(self):
-        self.zuul[1]['job']['nodeset']['nodes'][0]['label'] = 'nope-1'
+        self.zuul[1]['job']['nodeset']['nodes'][0]['label'] = 'nope-1-arm64'
         self.zuul.append({'project': {'check': {'jobs': [
             {'unit-arm64': {'nodeset': {'nodes': [
-                {'name': 'x', 'label': 'nope-2'}]}}}]}}})
+                {'name': 'x', 'label': 'nope-2-arm64'}]}}}]}}})
         messages = [f.message for f in self.only(self.check(), 'NPA010')]
         self.assertEqual(2, len(messages))
-        self.assertTrue(any('job unit-arm64 asks for label nope-1' in m
+        self.assertTrue(any('job unit-arm64 asks for label nope-1-arm64' in m
                             for m in messages))
         self.assertTrue(any('project project check job unit-arm64 asks '
-                            'for label nope-2' in m for m in messages))
+                            'for label nope-2-arm64' in m for m in messages))
 
     def test_label_only_in_disabled_pool_is_not_served(self):
         self.pool['max-servers'] = 0
@@ -479,7 +479,8 @@ class TestFlavors(CheckCase):
     def test_flavor_not_in_cloud(self):
         self.pool['labels'][1]['flavor-name'] = 'opendev.large'
         found = self.only(self.check(facts=inventory_facts()), 'NPA052')
-        self.assertIn('cloud linaro-us does not offer', found[0].message)
+        self.assertIn('cloud linaro-us RegionOne does not offer',
+                      found[0].message)
         self.assertEqual([], [f for f in self.check().findings
                               if f.code == 'NPA052'])
 

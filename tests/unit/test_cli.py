@@ -36,6 +36,50 @@ class TestHelp(base.TestCase):
             self.assertGreater(len(out.splitlines()), 6, path)
 
 
+class TestUsageErrors(base.TestCase):
+
+    def test_usage_error_is_one_line_exit_2_on_every_subcommand(self):
+        paths = list(subcommand_paths(cli.build_parser()))
+        for path in [()] + paths:
+            code, out, err = self.run_cli(*path, '--no-such-option')
+            self.assertEqual(2, code, path)
+            self.assertEqual('', out)
+            self.assertEqual(1, len(err.splitlines()), (path, err))
+            self.assertIn('--help', err)
+
+    def test_empty_path_is_refused_not_defaulted(self):
+        parser = cli.build_parser()
+        checked = 0
+        for path in subcommand_paths(parser):
+            sub = parser
+            for name in path:
+                sub = next(a for a in sub._actions
+                           if a.__class__.__name__ == '_SubParsersAction'
+                           ).choices[name]
+            for action in sub._actions:
+                if action.metavar not in cli.PATH_METAVARS:
+                    continue
+                argv = [*path, *action.option_strings[:1], '']
+                code, out, err = self.run_cli(*argv)
+                self.assertEqual(2, code, argv)
+                self.assertIn('empty path', err, argv)
+                checked += 1
+        # render --inventory/--output-dir/--repo, check PATH/--inventory,
+        # and the capacity commands' files at least.
+        self.assertGreater(checked, 8)
+
+    def test_empty_inventory_path_is_not_the_shipped_one(self):
+        from nodepool_aarch64.errors import InputError
+        from nodepool_aarch64.inventory import load_inventory
+        self.assertRaises(InputError, load_inventory, '')
+
+    def test_bad_choice_names_option_and_choices(self):
+        code, _, err = self.run_cli('check', '--format', 'xml', 'x')
+        self.assertEqual(2, code)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn("argument --format: invalid choice: 'xml'", err)
+
+
 class TestRender(base.TestCase):
 
     def test_render_writes_every_file_and_a_table(self):

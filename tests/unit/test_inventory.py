@@ -122,6 +122,52 @@ class TestInventoryFile(base.TestCase):
         self.assertEqual('labels[1].name', e.key)
         self.assertIn('duplicate name', e.message)
 
+    def test_launcher_and_builder_on_one_host(self):
+        # Both would render to nodepool/nl01.yaml, one over the other.
+        e = self.error(MINIMAL.replace('builder: nb01', 'builder: nl01'))
+        self.assertEqual('providers[0].builder', e.key)
+        self.assertEqual(14, e.line)
+        self.assertIn("'nl01' is also a launcher host", e.message)
+
+    def test_launcher_and_builder_on_one_host_renders_nothing(self):
+        out = self.tempdir()
+        inv = self.write(out, 'inv.yaml',
+                         MINIMAL.replace('builder: nb01', 'builder: nl01'))
+        code, stdout, stderr = self.run_cli(
+            'render', '--inventory', inv, '--output-dir',
+            os.path.join(out, 'rendered'))
+        self.assertEqual(2, code)
+        self.assertEqual(1, len(stderr.splitlines()), stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, 'rendered')))
+
+    def test_names_may_not_end_in_a_newline(self):
+        # "$" matches before a trailing newline: a provider "nl03\n"
+        # made a file "nodepool/nl03\n.yaml".
+        e = self.error(MINIMAL.replace('launcher: nl01',
+                                       'launcher: "nl01\\n"'))
+        self.assertEqual('providers[0].launcher', e.key)
+
+    def test_booleans_are_not_counts(self):
+        for key, text in (('labels[0].min-ready', '    min-ready: true\n'),
+                          ('providers[0].max-servers',
+                           None)):
+            if text:
+                e = self.error(MINIMAL + text)
+            else:
+                e = self.error(MINIMAL.replace(
+                    '    quota:', '    max-servers: true\n    quota:'))
+            self.assertEqual(key, e.key)
+            self.assertIn('whole number', e.message)
+
+    def test_release_null_is_refused_not_rendered_as_none(self):
+        e = self.error(MINIMAL.replace('release: bionic', 'release: null'))
+        self.assertEqual('diskimages[0].release', e.key)
+
+    def test_zookeeper_port_out_of_range(self):
+        e = self.error(MINIMAL + 'zookeeper:\n  servers: ["zk:99999999"]\n')
+        self.assertEqual('zookeeper.servers[0]', e.key)
+        self.assertIn('65535', e.message)
+
     def test_duplicate_yaml_key(self):
         e = self.error(MINIMAL.replace('      instances: 10',
                                        '      instances: 10\n'
@@ -158,6 +204,19 @@ class TestInventoryFile(base.TestCase):
                        '    - name: odd\n      start: "09:00"\n'
                        '      from: "2026-01-01T00:00Z"\n')
         self.assertEqual('capacity.windows[0]', e.key)
+
+    def test_one_off_window_out_of_range_names_the_key(self):
+        for key, value in (('until', '9999-12-31T23:59-23:59'),
+                           ('from', '0001-01-01T00:00+01:00')):
+            bounds = {'from': '"2026-01-01T00:00Z"',
+                      'until': '"2026-01-02T00:00Z"'}
+            bounds[key] = f'"{value}"'
+            e = self.error(MINIMAL + 'capacity:\n  windows:\n'
+                           '    - name: odd\n'
+                           f'      from: {bounds["from"]}\n'
+                           f'      until: {bounds["until"]}\n')
+            self.assertEqual(f'capacity.windows[0].{key}', e.key)
+            self.assertIn('out of range', e.message)
 
     def test_control_character_key_stays_on_one_line(self):
         e = self.error(MINIMAL + 'timeouts:\n  "\\r\\n": 1\n')

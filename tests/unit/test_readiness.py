@@ -416,7 +416,7 @@ class TestBadInput(ReadinessCase):
         self.useFixture(fixtures.MockPatchObject(
             zuulbuilds, 'MAX_BYTES', 100))
         err = self.bad(json.dumps([rd.build('x')]))
-        self.assertIn('larger than 100 bytes', err)
+        self.assertIn('file too large: the limit is 100 bytes', err)
 
     def test_bad_options(self):
         good = json.dumps([rd.build('x')])

@@ -22,7 +22,7 @@ CATEGORY_CODES = {
     'label-not-served': {'NPA012', 'NPA013'},
     'missing-diskimage': {'NPA014', 'NPA015'},
     'flavor-mismatch': {'NPA050', 'NPA051', 'NPA052', 'NPA053', 'NPA054'},
-    'timeout': {'NPA040', 'NPA041'},
+    'timeout': {'NPA040', 'NPA041', 'NPA042'},
     'nodeset-label-missing': {'NPA010'},
     'duplicate': {'NPA002', 'NPA003'},
     # The one "other" case is a pool label missing from the top-level

@@ -1,9 +1,11 @@
 """Rendered Nodepool config, judged by Nodepool 11's validator and loader."""
 
+import dataclasses
 import datetime
 import glob
 import logging
 import os
+import re
 
 import fixtures
 import yaml
@@ -11,7 +13,8 @@ from nodepool.cmd.config_validator import ConfigValidator
 import nodepool.config
 
 from nodepool_aarch64 import model
-from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
 from nodepool_aarch64.render import render_all
 from nodepool_aarch64.render.nodepool import launcher_config
 from nodepool_aarch64.render.write import write_files
@@ -130,3 +133,57 @@ class TestRenderedNodepool(base.TestCase):
         self.assertGreater(peak['linaro-us'], quiet['linaro-us'])
         self.assertEqual(0, maintenance['linaro-cn1'])
         self.assertEqual(quiet['linaro-london'], peak['linaro-london'])
+
+
+class TestUnmappedFlavor(base.TestCase):
+    """A provider must say what its cloud calls each flavor it boots."""
+
+    def render(self, edit):
+        with open(DEFAULT_INVENTORY) as f:
+            doc = yaml.safe_load(f)
+        edit(doc)
+        work = self.tempdir()
+        inventory = self.write(work, 'inventory.yaml',
+                               yaml.safe_dump(doc, sort_keys=False))
+        out = os.path.join(work, 'out')
+        code, stdout, err = self.run_cli('render', '--inventory', inventory,
+                                         '--output-dir', out)
+        return code, err, inventory, out
+
+    def test_unmapped_flavor_is_refused(self):
+        def drop_xlarge(doc):
+            us = next(p for p in doc['providers']
+                      if p['name'] == 'linaro-us')
+            del us['flavors']['arm64-xlarge']
+        code, err, inventory, out = self.render(drop_xlarge)
+        self.assertEqual(2, code, err)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertRegex(err, re.escape(inventory) + r':\d+: '
+                         r'providers\[0\]\.flavors: provider linaro-us '
+                         r'serves label ubuntu-noble-arm64-large, whose '
+                         r'flavor arm64-xlarge has no mapping here')
+        self.assertFalse(os.path.exists(out), 'output written on error')
+
+    def test_mapping_a_flavor_to_its_own_name_says_the_cloud_has_it(self):
+        def same_name(doc):
+            us = next(p for p in doc['providers']
+                      if p['name'] == 'linaro-us')
+            us['flavors']['arm64-xlarge'] = 'arm64-xlarge'
+        code, err, _, out = self.render(same_name)
+        self.assertEqual(0, code, err)
+        with open(os.path.join(out, 'nodepool', 'nl03.opendev.org.yaml')) \
+                as f:
+            self.assertIn('flavor-name: arm64-xlarge', f.read())
+
+    def test_every_launcher_config_refuses_it(self):
+        inv = load_inventory()
+        us = inv.provider('linaro-us')
+        names = dict(us.flavor_names)
+        del names['arm64-xlarge']
+        broken = dataclasses.replace(
+            inv, providers=tuple(
+                dataclasses.replace(p, flavor_names=names)
+                if p is us else p for p in inv.providers))
+        error = self.assertRaises(InputError, launcher_config, broken,
+                                  'nl03.opendev.org')
+        self.assertIn('flavor arm64-xlarge has no mapping', str(error))

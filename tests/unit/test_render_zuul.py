@@ -1,6 +1,7 @@
 """Rendered zuul.d files, parsed and flattened by Zuul 14's own code."""
 
 import configparser
+import dataclasses
 import os
 import types
 
@@ -29,9 +30,12 @@ def registry_with_clouds(inv):
 
 class TestRenderedZuul(base.TestCase):
 
+    def inventory(self):
+        return load_inventory()
+
     def setUp(self):
         super().setUp()
-        self.inv = load_inventory()
+        self.inv = self.inventory()
         out = self.tempdir()
         write_files(out, render_all(self.inv))
         self.registry = registry_with_clouds(self.inv)
@@ -83,3 +87,17 @@ class TestRenderedZuul(base.TestCase):
             self.assertLessEqual(flat['resource-limits']['instances'],
                                  provider.quota.instances
                                  - provider.reserved_servers)
+
+
+class TestRenderedZuulMixedTimeouts(TestRenderedZuul):
+    """Providers with different timeouts each get their own after Zuul
+    flattens their sections (a base section holding the larger launch
+    timeout of one provider once hid the others')."""
+
+    def inventory(self):
+        inv = load_inventory()
+        timeouts = [(900, 1000), (600, 3000), (600, 3000)]
+        providers = tuple(
+            dataclasses.replace(p, boot_timeout=boot, launch_timeout=launch)
+            for p, (boot, launch) in zip(inv.providers, timeouts))
+        return dataclasses.replace(inv, providers=providers)

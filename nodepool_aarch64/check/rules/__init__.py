@@ -1,7 +1,9 @@
 """The rule registry: one small function per stable finding code.
 
 A rule is ``func(configset, context)`` yielding Findings; ``context``
-carries the cloud facts (None without ``--inventory``) and options.
+carries the cloud facts (None without ``--facts``/``--inventory``), the
+tenant's label list (None without ``--zuul-url``/``--labels-file``) and
+options.
 Rules that need facts are skipped, and say so, when there are none.
 Codes are stable: a code is never reused for a different check.
 """
@@ -42,6 +44,9 @@ class Context:
     # Seconds a job will wait for a node before its submitter gives up:
     # a launch that fails only after longer than this looks like a hang.
     patience: int = 3600
+    # What the rest of the Zuul tenant serves (tenant.TenantLabels), if
+    # the user said.
+    tenant: object = None
 
 
 def all_codes():

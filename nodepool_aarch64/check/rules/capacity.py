@@ -13,7 +13,7 @@ from nodepool_aarch64.check.rules import ERROR, rule
 
 
 @rule('NPA060', ERROR, "max-servers above the cloud's quota (instances, "
-      "cores, RAM, floating IPs or subnet addresses; needs --inventory)",
+      "cores, RAM, floating IPs or subnet addresses; needs cloud facts)",
       needs_facts=True)
 def max_servers_above_quota(configset, context):
     if context.facts is None:
@@ -23,22 +23,23 @@ def max_servers_above_quota(configset, context):
         for p in f.providers:
             if p.is_openstack and p.pools:
                 facts = context.facts.provider(p.name, p.cloud, p.region)
-                if facts is not None:
-                    groups[facts.name].append((p, facts))
+                if facts is not None and facts.quota is not None:
+                    groups[(facts.name, facts.key)].append((p, facts))
     for entries in groups.values():
         pools = [(p, pool) for p, _ in entries for pool in p.pools
                  if pool.max_servers is not None]
         if not pools:
             continue
         facts = entries[0][1]
-        flavors = {label.flavor_name: facts.flavors[label.flavor_name]
+        known = facts.flavors or {}
+        flavors = {label.flavor_name: known[label.flavor_name]
                    for p, _ in entries for label in p.pool_labels
-                   if label.flavor_name in facts.flavors}
+                   if label.flavor_name in known}
         try:
             size = sizing.allowed_servers(facts.quota, flavors.values(),
                                           facts.reserved)
         except ValueError:
-            continue  # the inventory bounds nothing: no quota to exceed
+            continue  # the facts bound nothing: no quota to exceed
         total = sum(pool.max_servers for _, pool in pools)
         if total <= size.max_servers:
             continue
@@ -50,6 +51,6 @@ def max_servers_above_quota(configset, context):
             pool.data, 'NPA060', ERROR,
             f'provider {p.name} pool {pool.name} max-servers '
             f'{pool.max_servers}{shared} is above the {size.max_servers} '
-            f'servers the quota of {facts.cloud} {facts.region} allows '
+            f'servers the quota of {facts.where} allows '
             f'(bound by {size.binding}; servers per resource: {limits})',
             key='max-servers')

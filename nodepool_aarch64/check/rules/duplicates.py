@@ -13,11 +13,17 @@ _UNIQUE_ZUUL = ('nodeset', 'secret', 'semaphore', 'pipeline', 'image',
 def duplicate_keys(configset, context):
     for source in configset.sources:
         for dup in source.duplicates:
+            dropped = dup.dropped_text()
+            if dropped:
+                what = f'drops {dropped}'
+            elif dup.dropped in (None, '', [], {}):
+                what = 'drops the first, which is empty'
+            else:
+                what = 'drops everything under the first'
             yield source.finding_at(
                 dup.line, dup.key, 'NPA002', ERROR,
                 f'key {dup.key!r} repeated (first at line '
-                f'{dup.first_line}); YAML keeps only this one and drops '
-                f'everything under the first')
+                f'{dup.first_line}); YAML keeps only this one and {what}')
 
 
 def _repeats(items):
@@ -93,3 +99,31 @@ def provider_in_two_launchers(configset, context):
                                 f'both launchers will fill the same quota',
                                 key='name')
             first.setdefault(p.name, p)
+
+
+@rule('NPA005', ERROR, 'the same provider has a different cloud or '
+      'region-name in a launcher and a builder: images upload to one '
+      'region, nodes launch in another')
+def provider_region_differs(configset, context):
+    uploads = {}
+    for f in configset.builders:
+        for p in f.providers:
+            if p.diskimage_list:
+                uploads.setdefault(p.name, p)
+    for f in configset.launchers:
+        for p in f.providers:
+            built = uploads.get(p.name)
+            if not p.pools or built is None or built.source is f:
+                continue
+            for key, here, there in (('cloud', p.cloud, built.cloud),
+                                     ('region-name', p.region,
+                                      built.region)):
+                if here is not None and there is not None and \
+                        here != there:
+                    yield f.finding(
+                        p.data, 'NPA005', ERROR,
+                        f'provider {p.name} has {key} {here} here but '
+                        f'{there} in builder {built.source.path}:'
+                        f'{built.data.line}; images are uploaded to '
+                        f'{there} and nodes launched in {here}, where '
+                        f'the images are missing', key=key)

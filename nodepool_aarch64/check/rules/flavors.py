@@ -54,7 +54,7 @@ def min_ram_with_flavor_name(configset, context):
 
 
 @rule('NPA054', ERROR, 'min-ram together with flavor-name makes Nodepool '
-      'boot a different flavor than the one named (needs --inventory)',
+      'boot a different flavor than the one named (needs cloud facts)',
       needs_facts=True)
 def min_ram_picks_other_flavor(configset, context):
     for label in configset.pool_labels:
@@ -68,19 +68,31 @@ def min_ram_picks_other_flavor(configset, context):
                 label.data, 'NPA054', ERROR,
                 f'{label.where()} sets min-ram {label.min_ram} with '
                 f'flavor-name {label.flavor_name}; Nodepool takes the '
-                f'smallest flavor of {facts.cloud} with that much RAM '
+                f'smallest flavor of {facts.where} with that much RAM '
                 f'whose name contains it, which is {picked[0]}; drop '
                 f'min-ram to boot {label.flavor_name}', key='min-ram')
 
 
+def flavor_by_ram(flavors, min_ram, flavor_name=None):
+    """The flavor Nodepool 11 boots for ``min-ram`` (and ``flavor-name``).
+
+    Nodepool's OpenStack adapter lists the cloud's flavors sorted by
+    (RAM, name) and takes the first with at least ``min_ram`` MiB whose
+    name contains ``flavor_name``; None when no flavor qualifies.  A unit
+    test runs Nodepool's own search on the same flavors and compares.
+    """
+    for f in sorted(flavors, key=lambda f: (f.ram, f.name)):
+        if f.ram >= min_ram and (not flavor_name or flavor_name in f.name):
+            return f
+    return None
+
+
 def _picked_instead(facts, label):
     """The flavor Nodepool's RAM search would pick, if not the named one."""
-    matching = sorted((f for f in facts.flavors.values()
-                       if f.ram >= label.min_ram and
-                       label.flavor_name in f.name),
-                      key=lambda f: f.ram)
-    if matching and matching[0].name != label.flavor_name:
-        return [matching[0].name]
+    picked = flavor_by_ram(facts.flavors.values(), label.min_ram,
+                           label.flavor_name)
+    if picked and picked.name != label.flavor_name:
+        return [picked.name]
     return []
 
 
@@ -118,14 +130,17 @@ def _unique_labels(labels):
 
 
 def _cloud_facts(context, provider):
+    """The facts of a provider's cloud region, if they list its flavors."""
     if context.facts is None:
         return None
-    return context.facts.provider(provider.name, provider.cloud,
-                                  provider.region)
+    facts = context.facts.provider(provider.name, provider.cloud,
+                                   provider.region)
+    return facts if facts is not None and facts.flavors is not None \
+        else None
 
 
 @rule('NPA052', ERROR, "a pool label's flavor-name is not a flavor of "
-      "its cloud (needs --inventory)", needs_facts=True)
+      "its cloud and region (needs cloud facts)", needs_facts=True)
 def flavor_not_in_cloud(configset, context):
     for label in configset.pool_labels:
         facts = _cloud_facts(context, label.provider)
@@ -141,29 +156,62 @@ def flavor_not_in_cloud(configset, context):
             yield label.source.finding(
                 label.data, 'NPA052', ERROR,
                 f'{label.where()} uses flavor-name {flavor}, which cloud '
-                f'{facts.cloud} does not offer (its flavors: {offered})',
+                f'{facts.where} does not offer (its flavors: {offered}); '
+                f'the label never boots there',
                 key='flavor-name')
 
 
 @rule('NPA053', WARNING, 'the same label gets materially different '
-      'flavors (vCPUs or RAM) in different providers (needs --inventory)',
+      'flavors (vCPUs or RAM) in different providers (needs cloud facts)',
       needs_facts=True)
 def label_flavor_differs(configset, context):
     sizes = collections.defaultdict(list)
     for label in configset.pool_labels:
-        facts = _cloud_facts(context, label.provider)
-        if facts is None or label.flavor_name not in facts.flavors:
-            continue
-        sizes[label.name].append((label, facts.flavors[label.flavor_name]))
+        size = _label_size(context, label)
+        if size is not None:
+            sizes[label.name].append((label, size))
     for name, entries in sizes.items():
         first_label, first = entries[0]
-        for label, flavor in entries[1:]:
-            if flavor.vcpus != first.vcpus or \
-                    abs(flavor.ram - first.ram) > RAM_TOLERANCE * first.ram:
+        for label, size in entries[1:]:
+            if _differs(size, first):
                 yield label.source.finding(
                     label.data, 'NPA053', WARNING,
-                    f'label {name} is {flavor.vcpus} vCPU / {flavor.ram} '
-                    f'MiB ({flavor.name}) in provider '
-                    f'{label.provider.name} but {first.vcpus} vCPU / '
-                    f'{first.ram} MiB ({first.name}) in provider '
-                    f'{first_label.provider.name}', key='flavor-name')
+                    f'label {name} is {_text(size)} in provider '
+                    f'{label.provider.name} but {_text(first)} in provider '
+                    f'{first_label.provider.name}; jobs sized on one fail '
+                    f'or waste the other',
+                    key='min-ram' if label.min_ram is not None
+                    else 'flavor-name')
+
+
+def _label_size(context, label):
+    """(vCPUs or None, RAM MiB, what) of what a pool label boots.
+
+    With min-ram, Nodepool boots the smallest flavor with that much RAM
+    (whose name contains flavor-name, when given); without the cloud's
+    flavors, min-ram itself is the RAM the label gets at least.
+    """
+    facts = _cloud_facts(context, label.provider)
+    if label.min_ram is not None:
+        if facts is not None:
+            f = flavor_by_ram(facts.flavors.values(), label.min_ram,
+                              label.flavor_name)
+            if f:
+                return f.vcpus, f.ram, f.name
+        return None, label.min_ram, f'min-ram {label.min_ram}'
+    if facts is not None and label.flavor_name in facts.flavors:
+        f = facts.flavors[label.flavor_name]
+        return f.vcpus, f.ram, f.name
+    return None
+
+
+def _differs(a, b):
+    if a[0] is not None and b[0] is not None and a[0] != b[0]:
+        return True
+    return abs(a[1] - b[1]) > RAM_TOLERANCE * max(a[1], b[1])
+
+
+def _text(size):
+    vcpus, ram, what = size
+    cpu = f'{vcpus} vCPU / ' if vcpus is not None else ''
+    return f'{cpu}{ram} MiB ({what})'

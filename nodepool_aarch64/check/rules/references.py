@@ -11,18 +11,49 @@ BUILT_BY = frozenset(('elements', 'dib-cmd', 'parent'))
 
 
 @rule('NPA010', ERROR, 'a Zuul nodeset or job asks for a label that no '
-      'launcher pool in the config set serves')
+      'launcher pool in the config set (or the tenant, when given) serves')
 def nodeset_label_not_served(configset, context):
-    if not configset.has_servers:
-        return
+    tenant = context.tenant
+    served = configset.served_labels() | (tenant.labels if tenant else set())
+    elsewhere = f' and {tenant.source} does not list' if tenant else ''
+    for ref in _first_per_owner(configset.node_refs()):
+        if ref.label in served or not _checkable(configset, tenant, ref):
+            continue
+        yield ref.source.finding(
+            ref.data, 'NPA010', ERROR,
+            f'{ref.owner} asks for label {ref.label}, which no launcher '
+            f'pool in this config set serves{elsewhere}; its jobs can only '
+            f'end in NODE_FAILURE', key='label')
+
+
+def _checkable(configset, tenant, ref):
+    """Without the tenant's label list, only labels the given launchers
+    could be expected to serve are judged."""
+    if tenant is not None:
+        return True
+    return configset.has_servers and configset.within_reach(ref.label)
+
+
+def _first_per_owner(refs):
+    """One node per nodeset and label: a five-node nodeset with one
+    unserved label is one mistake."""
+    seen = set()
+    for ref in refs:
+        key = (ref.source.path, ref.owner, ref.label)
+        if key not in seen:
+            seen.add(key)
+            yield ref
+
+
+def unchecked_labels(configset, tenant):
+    """Labels NPA010 could not judge: no launcher could be expected to
+    serve them and nobody said what the tenant serves."""
+    if tenant is not None:
+        return []
     served = configset.served_labels()
-    for ref in configset.node_refs():
-        if ref.label not in served:
-            yield ref.source.finding(
-                ref.data, 'NPA010', ERROR,
-                f'{ref.owner} asks for label {ref.label}, which no '
-                f'launcher pool in this config set serves; its jobs can '
-                f'only end in NODE_FAILURE', key='label')
+    return sorted({ref.label for ref in configset.node_refs()
+                   if ref.label not in served and
+                   not _checkable(configset, tenant, ref)})
 
 
 @rule('NPA016', WARNING, 'a job asks for a nodeset by a name that no '
@@ -41,6 +72,26 @@ def nodeset_undefined(configset, context):
                     f'nodeset {name} is defined nowhere in this config '
                     f'set; Zuul rejects the job unless another repo of '
                     f'the tenant defines it', key='nodeset')
+
+
+@rule('NPA017', WARNING, 'a launcher declares a top-level label that no '
+      'pool of it serves (min-ready above 0 is NPA031)')
+def declared_label_unserved(configset, context):
+    for f in configset.launchers:
+        # A pool switched off with max-servers: 0 still serves the label
+        # in the admin's mind; that is not this mistake.
+        served = {label.name for p in f.providers for label in p.pool_labels}
+        for entry in f.labels:
+            ready = entry.get('min-ready', 0)
+            if isinstance(ready, int) and ready > 0:
+                continue  # NPA031 says it, with the idle nodes it costs
+            if entry['name'] not in served:
+                yield f.finding(
+                    entry, 'NPA017', WARNING,
+                    f'label {entry["name"]} is declared in {f.name} but no '
+                    f'pool of it serves the label; requests this launcher '
+                    f'takes for it are declined, and a label meant to be '
+                    f'added to a pool never was', key='name')
 
 
 @rule('NPA011', ERROR, 'a pool label is not declared in the top-level '

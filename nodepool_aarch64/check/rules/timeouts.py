@@ -7,6 +7,8 @@ launch-retries holds the node request (and the job) for that long.
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
+from nodepool_aarch64.check.configset import DEFAULT_BOOT_TIMEOUT
+from nodepool_aarch64.check.configset import DEFAULT_LAUNCH_TIMEOUT
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
 
@@ -56,3 +58,28 @@ def launch_patience(configset, context):
                 f'{context.patience} s a job should wait for a node; set '
                 f'launch-timeout near the real boot time',
                 key=_where(p, 'launch-timeout'))
+
+
+@rule('NPA042', WARNING, 'a provider leaves boot-timeout or launch-timeout '
+      "to Nodepool's default while its siblings (same cloud or same file) "
+      'set one')
+def timeout_left_to_default(configset, context):
+    providers = [p for p in configset.providers
+                 if p.is_openstack and p.pools]
+    for key, default in (('boot-timeout', DEFAULT_BOOT_TIMEOUT),
+                         ('launch-timeout', DEFAULT_LAUNCH_TIMEOUT)):
+        for p in providers:
+            if key in p.data:
+                continue
+            siblings = sorted({s.name for s in providers
+                               if key in s.data and s is not p and
+                               (s.source is p.source or
+                                (p.cloud is not None and
+                                 s.cloud == p.cloud))})
+            if siblings:
+                yield p.source.finding(
+                    p.data, 'NPA042', WARNING,
+                    f'provider {p.name} has no {key}, so Nodepool\'s '
+                    f'default of {default} s applies, while '
+                    f'{", ".join(siblings)} set one; a forgotten line?',
+                    key='name')

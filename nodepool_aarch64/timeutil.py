@@ -1,0 +1,41 @@
+"""UTC instants: the one parser for every time the project reads.
+
+Times come from users (--at, inventory windows) and from Zuul (build
+start and end times, which Zuul serves as naive UTC).  All are held as
+aware UTC datetimes.  Years are bounded well inside what datetime can
+hold, so that a week added or subtracted later can never overflow.
+"""
+
+import datetime
+
+UTC = datetime.timezone.utc
+MIN_YEAR = 1970
+MAX_YEAR = 9000
+
+
+def as_utc(at):
+    """``at`` as an aware UTC datetime; a naive one is taken as UTC."""
+    if at.tzinfo is None:
+        return at.replace(tzinfo=UTC)
+    return at.astimezone(UTC)
+
+
+def parse_utc(text):
+    """An ISO 8601 time as aware UTC; ValueError says what is wrong.
+
+    "Z" and a space between date and time are accepted, as Zuul and
+    YAML users write them; a time without an offset is UTC.
+    """
+    text = str(text).strip()
+    try:
+        at = as_utc(datetime.datetime.fromisoformat(
+            text.replace(' ', 'T', 1).replace('Z', '+00:00')))
+    except OverflowError:
+        raise ValueError(f'{text!r} is out of range')
+    except ValueError:
+        raise ValueError(f'{text!r} is not an ISO 8601 time, '
+                         'e.g. 2026-12-01T14:00Z')
+    if not MIN_YEAR <= at.year <= MAX_YEAR:
+        raise ValueError(f'{text!r} is out of range (years {MIN_YEAR} '
+                         f'to {MAX_YEAR})')
+    return at
