@@ -10,10 +10,10 @@ import codecs
 import csv
 import datetime
 import io
-import json
 import math
 import random
 
+from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.capacity.schedule import HOUR, WEEK, week_start
 from nodepool_aarch64.errors import InputError
 
@@ -162,17 +162,8 @@ def _from_absolute(rows):
                             r[3]) for r in rows])
 
 
-def _parse_time(text, path, line, key):
-    try:
-        value = datetime.datetime.fromisoformat(str(text).replace('Z',
-                                                                  '+00:00'))
-    except ValueError:
-        raise InputError(path, line, key,
-                         f'expected an ISO 8601 time, got {text!r}')
-    if value.tzinfo is None:
-        # Zuul serves naive UTC times.
-        value = value.replace(tzinfo=UTC)
-    return value
+# One timestamp parser for every reader of Zuul's times.
+_parse_time = zuulbuilds.parse_time
 
 
 def _label_for(nodeset, labels):
@@ -192,20 +183,13 @@ def from_zuul_builds(path, labels=None, text=None):
     Builds that never ran (no start or end time) are skipped too.
     """
     if text is None:
+        # Any encoding a demand file may come in; the document itself is
+        # checked by the one reader of the builds API.
         text = read_text(path)
-    try:
-        builds = json.loads(text)
-    except ValueError as e:
-        raise InputError(path, getattr(e, 'lineno', None), '',
-                         f'invalid JSON: {e.msg}')
-    if not isinstance(builds, list):
-        raise InputError(path, 1, '', 'expected a JSON list of builds, as '
-                         'the builds API returns')
+    builds = zuulbuilds.check_list(text, path)
     rows, skipped = [], {}
     for n, build in enumerate(builds):
         key = f'[{n}]'
-        if not isinstance(build, dict):
-            raise InputError(path, None, key, 'expected a build object')
         for field in ('job_name', 'nodeset', 'pipeline'):
             if not isinstance(build.get(field), (str, type(None))):
                 raise InputError(path, None, f'{key}.{field}',

@@ -1,0 +1,233 @@
+"""Readiness from start to end: builds in, one verdict per job out."""
+
+import collections
+import dataclasses
+import datetime
+import math
+
+from nodepool_aarch64 import zuulbuilds
+from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.readiness import criteria as crit
+from nodepool_aarch64.readiness import metrics
+from nodepool_aarch64.readiness import pairing
+from nodepool_aarch64.readiness import promotion
+from nodepool_aarch64.readiness import report
+from nodepool_aarch64.readiness import zuulconfig as zc
+from nodepool_aarch64.readiness.cli import DEFAULT_DAYS, parse_time_arg
+
+UTC = datetime.timezone.utc
+
+
+def load_builds(args):
+    """(builds, window start, window end) for the options given."""
+    until = parse_time_arg('--until', args.until)
+    pairs = pairing.parse_pairs(args.pair)
+    if args.zuul_url:
+        from nodepool_aarch64.readiness import source
+        end = until or datetime.datetime.now(UTC)
+        start = _start(args, end)
+        jobs = _with_counterparts(args.job, pairs)
+        builds = source.fetch(args.zuul_url, args.tenant, start,
+                              projects=args.project, jobs=jobs,
+                              timeout=args.http_timeout,
+                              page=args.page_size)
+    else:
+        builds = zuulbuilds.load(args.builds)
+        if args.project:
+            builds = [b for b in builds if b.project in args.project]
+        times = [b.when for b in builds if b.when is not None]
+        end = until or (max(times) if times else datetime.datetime.now(UTC))
+        start = _start(args, end)
+    builds = [b for b in builds
+              if b.when is not None and start <= b.when <= end]
+    return builds, start, end
+
+
+def _start(args, end):
+    start = parse_time_arg('--since', args.since or f'{DEFAULT_DAYS}d', end)
+    if start >= end:
+        raise InputError('--since', None, '', 'the window must start '
+                         'before it ends')
+    return start
+
+
+def _with_counterparts(jobs, pairs):
+    out = list(jobs)
+    for job in jobs:
+        other = pairs.get(job) or pairing.default_counterpart(job)
+        if other and other not in out:
+            out.append(other)
+    return out
+
+
+class Labels:
+    """Which labels a job's nodes use: zuul.d first, then the builds."""
+
+    def __init__(self, config, inv, builds):
+        self.config = config
+        self.inventory = {label.name for label in inv.labels}
+        self.nodesets = dict(config.nodesets) if config else {}
+        self.last_nodeset = {}
+        for b in builds:
+            if b.nodeset:
+                self.last_nodeset[b.job] = b.nodeset
+
+    def __call__(self, job, nodeset=None):
+        if self.config and job in self.config.jobs:
+            labels = self.config.labels(job)
+            if labels:
+                return labels
+        nodeset = nodeset or self.last_nodeset.get(job)
+        if not nodeset:
+            return []
+        # A nodeset the zuul.d does not define is taken to be one node of
+        # the label of the same name, as the rendered nodesets are.
+        return self.nodesets.get(nodeset, [nodeset])
+
+    def arm64_nodesets(self):
+        named = {n for n, labels in self.nodesets.items()
+                 if labels and set(labels) <= self.inventory}
+        return named | self.inventory
+
+
+def stage_of(config, job, mine):
+    """(stage, where): from the zuul.d project stanzas when they say,
+    else from the pipeline and voting of the job's latest build."""
+    if config is not None:
+        stage, where = config.stage(job)
+        if stage:
+            return stage, where
+    latest = max(mine, key=lambda b: b.when, default=None)
+    if latest is not None:
+        stage = zc.pipeline_stage(latest.pipeline, latest.voting)
+        if stage:
+            return stage, None
+    return zc.UNKNOWN, None
+
+
+def target_stage(current, verdict):
+    """Where the job should be: one step up when the verdict allows it,
+    back to check-arm64 when it gates without being ready to, else where
+    it is.  A non-voting job that is not ready blocks nobody, so it is
+    never moved down."""
+    allowed = crit.verdict_stage(verdict)
+    rank = zc.stage_rank(current)
+    if rank < 0:
+        return allowed
+    if zc.stage_rank(allowed) > rank:
+        return zc.STAGES[rank + 1]
+    if current == 'gate' and allowed != 'gate':
+        return 'check-arm64'
+    return current
+
+
+@dataclasses.dataclass
+class History:
+    """What every job is judged against: the window's builds by job, the
+    Arm64 ones among them, and the configuration."""
+
+    by_job: dict
+    arm64_builds: list
+    labels_of: Labels
+    inv: object
+    config: object
+    args: object
+    thresholds: crit.Thresholds
+    window: tuple
+
+
+def run(args, t):
+    inv = load_inventory(args.inventory)
+    config = zc.ZuulConfig(args.zuul_d) if args.zuul_d else None
+    builds, start, end = load_builds(args)
+    by_job = collections.defaultdict(list)
+    for b in builds:
+        by_job[b.job].append(b)
+    labels_of = Labels(config, inv, builds)
+    jobs = pairing.arm64_jobs(builds, labels_of.arm64_nodesets(),
+                              pairing.parse_pairs(args.pair), args.job)
+    arm64_names = {job for job, bs in by_job.items()
+                   if set(labels_of(job, bs[-1].nodeset)) &
+                   labels_of.inventory} | set(jobs)
+    history = History(
+        by_job, [b for job in arm64_names for b in by_job.get(job, ())],
+        labels_of, inv, config, args, t, (start, end))
+    window = {'start': start.isoformat(), 'end': end.isoformat(),
+              'days': round((end - start).total_seconds() / 86400, 2),
+              'builds': len(builds)}
+    return [judge(job, counterpart, history)
+            for job, counterpart in jobs.items()], window
+
+
+def _capacity(job, counterpart, h):
+    if not counterpart or not h.by_job.get(counterpart):
+        return None, 'no counterpart history to replay (give --pair)'
+    if not set(h.labels_of(job)) & h.labels_of.inventory:
+        return None, 'no label of the inventory in the job\'s nodeset'
+    rows, gate, ratio = promotion.promotion_demand(
+        job, h.arm64_builds, h.by_job[counterpart], h.labels_of,
+        h.labels_of.inventory)
+    if not gate:
+        return None, f'{counterpart} has no gate runs in the window'
+    wait, _ = promotion.simulate_gate_wait(
+        h.inv, rows, h.thresholds.slo_quantile, seed=h.args.seed)
+    return wait, (f'{gate} gate node requests replayed, Arm64 runs '
+                  f'{ratio:.2f}x as long')
+
+
+def judge(job, counterpart, h):
+    mine = h.by_job.get(job, [])
+    outcomes = pairing.outcomes(h.by_job[counterpart]) \
+        if counterpart and h.by_job.get(counterpart) else None
+    m = metrics.job_metrics(mine, outcomes, h.window)
+    timeout = (h.config.timeout(job) if h.config else None) or \
+        h.args.timeout
+    labels = list(h.labels_of(job))
+    clouds, served = promotion.providers_check(h.inv, labels)
+    wait, note = _capacity(job, counterpart, h)
+    criteria = crit.evaluate(m, h.thresholds, timeout, clouds, wait, note)
+    verdict = crit.verdict(criteria)
+    stage, where = stage_of(h.config, job, mine)
+    target = target_stage(stage, verdict)
+    m.update({'timeout-seconds': timeout, 'labels': labels,
+              'providers': served,
+              # JSON has no infinity: a request never served is 'inf',
+              # as capacity simulate prints it.
+              'simulated-gate-wait-minutes': None if wait is None else
+              round(wait, 2) if math.isfinite(wait) else 'inf'})
+    return {
+        'job': job, 'counterpart': counterpart, 'stage': stage,
+        'verdict': verdict,
+        'failed': [c.name for c in criteria if not c.passed],
+        'metrics': m,
+        'criteria': {c.name: c.as_dict() for c in criteria},
+        'next-stage': target,
+        'change': zc.change_line(h.config, job, stage, target, where)
+        if h.config else None,
+    }
+
+
+def exit_code(jobs):
+    for job in jobs:
+        if job['verdict'] == crit.NOT_READY:
+            return 1
+        if zc.stage_rank(job['stage']) > zc.stage_rank(
+                crit.verdict_stage(job['verdict'])):
+            return 1
+    return 0
+
+
+def output(args, t, jobs, window):
+    if args.plot:
+        from nodepool_aarch64.readiness import plot
+        try:
+            plot.write(args.plot, jobs, t, window['start'])
+        except OSError as e:
+            raise InputError(e.filename or args.plot, None, '',
+                             f'cannot write: {e.strerror}')
+    if args.format == 'json':
+        print(report.as_json(jobs, window))
+    else:
+        print(report.as_text(jobs, window))
+    return exit_code(jobs)

@@ -1,0 +1,235 @@
+"""Zuul's builds API: the one reader of its JSON.
+
+``/api/tenant/T/builds`` returns a list of build objects (zuul-web's
+BuildConverter); saved copies of it and live pages are read here, and
+every command that needs builds (capacity demand, readiness) takes them
+from this module.
+
+``check_list`` only checks that a document is a list of objects, which
+is all capacity demand needs; ``parse`` checks every field readiness
+uses and returns ``Build`` records with times parsed.
+"""
+
+import dataclasses
+import datetime
+import json
+
+from nodepool_aarch64 import readfile
+from nodepool_aarch64 import timeutil
+from nodepool_aarch64.errors import InputError
+
+
+# A year of builds of a busy tenant is a few hundred MB of JSON; a file
+# larger than this is a mistake (or hostile), not history.
+MAX_BYTES = 512 * 1024 * 1024
+
+# Results Zuul 14 records for a build (zuul.model, zuul.scheduler,
+# zuul.executor); tests/unit/test_zuulbuilds.py fails when the pinned
+# Zuul records one that is missing here.
+PASSED = frozenset({'SUCCESS'})
+# The job itself failed: what a developer must look at.
+JOB_FAILURES = frozenset({'FAILURE', 'SECRET_EXPOSURE'})
+# The node, the cloud or the executor failed: nothing the change did.
+INFRA_FAILURES = frozenset({
+    'NODE_FAILURE', 'RETRY_LIMIT', 'TIMED_OUT', 'POST_FAILURE',
+    'DISK_FULL', 'ERROR', 'LOST', 'EXCEPTION', 'SNAPSHOT_FAILURE',
+    'RETRY'})
+# Never ran to a verdict: not a run of the job.
+NOT_RUN = frozenset({
+    'SKIPPED', 'ABORTED', 'CANCELED', 'DEQUEUED', 'MERGE_CONFLICT',
+    'MERGE_FAILURE', 'CONFIG_ERROR'})
+RESULTS = PASSED | JOB_FAILURES | INFRA_FAILURES | NOT_RUN
+
+
+@dataclasses.dataclass(slots=True)
+class Build:
+    """One build as readiness needs it; times are aware UTC datetimes."""
+
+    uuid: str
+    job: str
+    result: str | None
+    voting: bool
+    pipeline: str
+    start: datetime.datetime | None
+    end: datetime.datetime | None
+    nodeset: str
+    error_detail: str | None
+    final: bool
+    enqueued: datetime.datetime | None
+    buildset: str
+    project: str
+    branch: str
+    change: str | None
+    patchset: str | None
+
+    @property
+    def duration(self):
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def node_wait(self):
+        """Seconds from the enqueue event until the build started."""
+        if self.enqueued is None or self.start is None:
+            return None
+        return max(0.0, (self.start - self.enqueued).total_seconds())
+
+    @property
+    def when(self):
+        """The moment that places the build in a window."""
+        return self.start or self.enqueued or self.end
+
+
+def parse_time(text, path, line, key):
+    """A time from Zuul (naive, which is UTC) as an aware UTC datetime,
+    through the project's one time parser."""
+    if not isinstance(text, str):
+        raise InputError(path, line, key,
+                         f'expected an ISO 8601 time, got {text!r}')
+    try:
+        return timeutil.parse_utc(text)
+    except ValueError as e:
+        raise InputError(path, line, key, f'expected an ISO 8601 time: {e}')
+
+
+def read_text(path):
+    """A file's text: UTF-8 (a BOM is allowed), at most MAX_BYTES, from a
+    regular file only."""
+    return decode(readfile.read_bytes(path, MAX_BYTES), path)
+
+
+def decode(raw, path):
+    try:
+        return raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b'\n') + 1
+        raise InputError(path, line, '', 'not UTF-8 text')
+
+
+def check_list(text, path):
+    """The builds in a builds API document, as plain dicts."""
+    try:
+        builds = json.loads(text)
+    except ValueError as e:
+        raise InputError(path, getattr(e, 'lineno', None), '',
+                         f'invalid JSON: {getattr(e, "msg", e)}')
+    except RecursionError:
+        raise InputError(path, None, '', 'invalid JSON: nested too deeply')
+    if not isinstance(builds, list):
+        raise InputError(path, 1, '', 'expected a JSON list of builds, as '
+                         'the builds API returns')
+    for n, build in enumerate(builds):
+        if not isinstance(build, dict):
+            raise InputError(path, None, f'[{n}]', 'expected a build object')
+    return builds
+
+
+# field -> (types allowed, may it be missing or null)
+_FIELDS = {
+    'uuid': (str, False),
+    'job_name': (str, False),
+    'voting': (bool, False),
+    'pipeline': (str, False),
+    'start_time': (str, True),
+    'end_time': (str, True),
+    'nodeset': (str, True),
+    'error_detail': (str, True),
+    'final': (bool, True),
+    'event_timestamp': (str, True),
+}
+_FIELD_ITEMS = tuple(_FIELDS.items())
+
+
+def parse(builds, path):
+    """Build records from ``check_list``'s dicts; every field checked."""
+    return [_build(b, path, f'[{n}]') for n, b in enumerate(builds)]
+
+
+def _check_fields(build, path, key):
+    # One loop over plain dict lookups: this runs for every build of a
+    # history of hundreds of thousands.
+    for name, (kind, optional) in _FIELD_ITEMS:
+        value = build.get(name)
+        if value is None:
+            if not optional:
+                raise InputError(path, None, f'{key}.{name}', 'missing')
+        elif type(value) is not kind:
+            raise InputError(path, None, f'{key}.{name}',
+                             f'expected a {kind.__name__}, got {value!r}')
+
+
+def _time(build, name, path, key):
+    text = build.get(name)
+    return None if text is None else parse_time(text, path, None,
+                                                f'{key}.{name}')
+
+
+def _ref(build, path, key):
+    ref = build.get('ref')
+    if not isinstance(ref, dict):
+        raise InputError(path, None, f'{key}.ref', 'missing or not an '
+                         'object with project, branch, change, patchset')
+    project = ref.get('project')
+    if not isinstance(project, str):
+        raise InputError(path, None, f'{key}.ref.project',
+                         'expected a string')
+    out = [project]
+    for name in ('branch', 'change', 'patchset'):
+        value = ref.get(name)
+        if value is not None and (isinstance(value, bool) or
+                                  not isinstance(value, (str, int))):
+            raise InputError(path, None, f'{key}.ref.{name}',
+                             f'expected a string or number, got {value!r}')
+        out.append(None if value is None else str(value))
+    return out
+
+
+_STR_OR_NONE = (str, type(None))
+_BOOL_OR_NONE = (bool, type(None))
+
+
+def _build(build, path, key):
+    get = build.get
+    uuid, job, voting, pipeline = (get('uuid'), get('job_name'),
+                                   get('voting'), get('pipeline'))
+    nodeset, detail, final = (get('nodeset'), get('error_detail'),
+                              get('final'))
+    # The common case in one expression; the field-by-field check only
+    # runs to name what is wrong.
+    if not (type(uuid) is str and type(job) is str and
+            type(voting) is bool and type(pipeline) is str and
+            type(nodeset) in _STR_OR_NONE and type(detail) in _STR_OR_NONE
+            and type(final) in _BOOL_OR_NONE):
+        _check_fields(build, path, key)
+    result = get('result')
+    if result is not None and result not in RESULTS:
+        raise InputError(path, None, f'{key}.result',
+                         f'unknown result {result!r}; expected one of '
+                         f'{", ".join(sorted(RESULTS))} or null')
+    buildset = get('buildset')
+    if type(buildset) is not dict or type(buildset.get('uuid')) is not str:
+        raise InputError(path, None, f'{key}.buildset.uuid',
+                         'missing or not a string')
+    start = _time(build, 'start_time', path, key)
+    end = _time(build, 'end_time', path, key)
+    if start is not None and end is not None and end < start:
+        raise InputError(path, None, f'{key}.end_time',
+                         'expected a time after start_time')
+    project, branch, change, patchset = _ref(build, path, key)
+    return Build(
+        uuid, job, result, voting, pipeline, start, end, nodeset or '',
+        detail, True if final is None else final,
+        _time(build, 'event_timestamp', path, key), buildset['uuid'],
+        project, branch or '', change, patchset)
+
+
+def load(paths):
+    """Build records from saved builds API files; duplicates dropped."""
+    seen, out = set(), []
+    for path in paths:
+        for build in parse(check_list(read_text(path), path), path):
+            if build.uuid not in seen:
+                seen.add(build.uuid)
+                out.append(build)
+    return out
