@@ -172,6 +172,21 @@ def _label_for(nodeset, labels):
     return labels.get(nodeset)
 
 
+# No node request waits, and no build holds its node, for days: Zuul's
+# job timeouts are hours.  A record beyond this is damaged or forged, and
+# simulating it would cost time in proportion to its length.
+MAX_HOLD = datetime.timedelta(days=2)
+
+
+def _implausible(arrival, start, end):
+    """Why a build cannot be demand (counted as skipped), or None."""
+    if end - start > MAX_HOLD:
+        return f'held a node over {MAX_HOLD.days} days'
+    if start - arrival > MAX_HOLD:
+        return f'waited over {MAX_HOLD.days} days'
+    return None
+
+
 def from_zuul_builds(path, labels=None, text=None):
     """Read Zuul builds API JSON (a list of build objects).
 
@@ -213,6 +228,10 @@ def from_zuul_builds(path, labels=None, text=None):
         if end < start:
             raise InputError(path, None, f'{key}.end_time',
                              'expected a time after start_time')
+        odd = _implausible(arrival, start, end)
+        if odd:
+            skipped[odd] = skipped.get(odd, 0) + 1
+            continue
         pipeline = build.get('pipeline') or 'unknown'
         rows.append((arrival, pipeline, label,
                      (end - start).total_seconds()))
@@ -261,6 +280,10 @@ def from_csv(path, labels=None):
                 if row.get('enqueue_time'):
                     arrival = min(start, _parse_time(
                         row['enqueue_time'], path, line, 'enqueue_time'))
+                odd = _implausible(arrival, start, end)
+                if odd:
+                    skipped[odd] = skipped.get(odd, 0) + 1
+                    continue
                 rows.append((arrival, row['pipeline'] or 'unknown', label,
                              (end - start).total_seconds()))
         except csv.Error as e:

@@ -64,6 +64,22 @@ class TestZuulBuilds(testtools.TestCase):
         self.assertEqual([1800.0, 3 * HOUR], demand.hold)
         self.assertEqual({'ubuntu-noble': 1, 'not run': 1}, demand.skipped)
 
+    def test_builds_spanning_years_are_skipped_not_simulated(self):
+        # One such record once kept the planner busy for a minute.
+        path = self.write([
+            zuul_build('j', 'gate', 'ubuntu-noble-arm64',
+                       '1970-01-02T00:00:00', '8999-01-01T00:00:00'),
+            zuul_build('j', 'gate', 'ubuntu-noble-arm64',
+                       '8999-01-01T00:00:00', '8999-01-01T01:00:00',
+                       '1970-01-01T00:00:00'),
+            zuul_build('j', 'gate', 'ubuntu-noble-arm64',
+                       '2026-01-06T09:00:00', '2026-01-06T09:30:00')])
+        demand = dm.from_zuul_builds(path)
+        self.assertEqual(1, len(demand))
+        self.assertEqual({'held a node over 2 days': 1,
+                          'waited over 2 days': 1}, demand.skipped)
+        self.assertEqual(1, demand.weeks())
+
     def test_bad_input_is_one_line(self):
         path = self.write('[{"job_name": 1,', 'broken.json')
         e = self.assertRaises(InputError, dm.from_zuul_builds, path)
