@@ -5,6 +5,7 @@ import datetime
 import json
 import math
 import os
+import re
 import sys
 
 from nodepool_aarch64.errors import InputError
@@ -81,6 +82,7 @@ def _quota_parser(sub):
 
 def run_quota(args):
     from nodepool_aarch64.capacity import quota
+    _check('--timeout', args.timeout, 1, high=3600)
     inv = load_inventory(args.inventory)
     providers = list(inv.providers)
     if args.cloud:
@@ -271,11 +273,16 @@ def _check(name, value, low, high=None, below=None, whole=False):
     raise InputError(name, None, '', f'{value!r}: expected {want}')
 
 
+MAX_LAUNCH_SECONDS = 86400.0
+
+
 def _check_demand_args(args):
     _check('--synthetic', args.synthetic, 1, whole=True)
     _check('--weeks', args.weeks, 1, whole=True)
-    _check('--launch-mean', args.launch_mean, 0)
-    _check('--launch-sd', args.launch_sd, 0)
+    # A launch is minutes; a day bounds any real one and keeps the
+    # log-normal's parameters finite.
+    _check('--launch-mean', args.launch_mean, 0, high=MAX_LAUNCH_SECONDS)
+    _check('--launch-sd', args.launch_sd, 0, high=MAX_LAUNCH_SECONDS)
     _check('--failure-rate', args.failure_rate, 0, below=1)
 
 
@@ -327,7 +334,8 @@ def _schedule(spec, inv, demand):
         return sc.from_inventory(inv, _week0(demand))
     if spec == 'full':
         return pl.static_schedule(full, quotas)
-    if spec.startswith('static:') and spec[7:].isdigit() and \
+    # isdigit() is True for '²', which int() refuses: ASCII digits only.
+    if re.fullmatch(r'static:[0-9]{1,6}', spec) and \
             1 <= int(spec[7:]) <= full:
         return pl.static_schedule(int(spec[7:]), quotas)
     raise InputError('--schedule', None, '', f'{spec!r}: expected '

@@ -16,6 +16,7 @@ import random
 from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.capacity.schedule import HOUR, WEEK, week_start
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.readfile import read_bytes
 
 UTC = datetime.timezone.utc
 
@@ -128,11 +129,7 @@ def read_text(path):
     both are accepted, as is plain UTF-8.  Anything else is refused in
     one line rather than read as garbage.
     """
-    try:
-        with open(path, 'rb') as f:
-            data = f.read()
-    except OSError as e:
-        raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    data = read_bytes(path, zuulbuilds.MAX_BYTES)
     encoding = 'utf-8'
     for bom, name in _BOMS:
         if data.startswith(bom):

@@ -50,6 +50,9 @@ class Objective:
         return f'{where} p{self.quantile:g} <= {self.minutes:g} min'
 
 
+MAX_SLO_MINUTES = 7 * 24 * 60
+
+
 def parse_objective(text):
     """'gate:p95:10' or 'gate:p95<=10' -> Objective."""
     spec = text.replace('<=', ':')
@@ -59,7 +62,10 @@ def parse_objective(text):
             raise ValueError
         pipeline, quantile, minutes = parts[0], float(parts[1][1:]), \
             float(parts[2])
-        if not 0 < quantile <= 100 or minutes < 0 or not pipeline:
+        # A week bounds any wait worth planning for; NaN fails every
+        # comparison, so it is refused here too.
+        if not 0 < quantile <= 100 or not 0 <= minutes <= MAX_SLO_MINUTES \
+                or not pipeline:
             raise ValueError
     except ValueError:
         raise InputError('--slo', None, '', f'{text!r}: expected '

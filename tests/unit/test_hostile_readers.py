@@ -88,3 +88,43 @@ class TestHostileReaders(base.TestCase):
             return
         for reader in READERS:
             self.feed(reader, text.encode('utf-8'))
+
+
+class TestNumbersAndDevices(base.TestCase):
+    """The audit's reproducers: each exits 2 on one line."""
+
+    REPRODUCERS = (
+        ('capacity', 'simulate', '--launch-sd', '1e200'),
+        ('capacity', 'simulate', '--launch-mean', 'inf'),
+        ('capacity', 'simulate', '--launch-mean', 'nan'),
+        ('capacity', 'simulate', '--launch-mean', '-300'),
+        ('capacity', 'plan', '--slo', 'gate:p95:1e999'),
+        ('capacity', 'plan', '--slo', 'gate:p95:nan'),
+        ('capacity', 'quota', '--timeout', 'inf'),
+        ('capacity', 'quota', '--timeout', 'nan'),
+        ('capacity', 'simulate', '--schedule', 'static:\u00b2'),
+        ('capacity', 'simulate', '--csv', '/dev/zero'),
+        ('capacity', 'simulate', '--builds', '/dev/zero'),
+        ('readiness', '--builds', '/dev/zero'),
+        ('render', '--inventory', '/dev/zero'),
+        ('render', '--at', '9999-12-31T23:59-23:59'),
+        ('capacity', 'apply', '--at', '0001-01-01T00:00+01:00',
+         '--output', '/nonexistent/dir/nodepool.yaml'),
+    )
+
+    def test_each_exits_2_on_one_line(self):
+        for argv in self.REPRODUCERS:
+            code, out, err = self.run_cli(*argv)
+            self.assertEqual(2, code, (argv, err))
+            self.assertEqual(1, len(err.strip().splitlines()), (argv, err))
+
+    def test_fifo_inputs_do_not_block(self):
+        fifo = os.path.join(self.tempdir(), 'fifo')
+        os.mkfifo(fifo)
+        for argv in (('render', '--inventory', fifo),
+                     ('capacity', 'simulate', '--csv', fifo),
+                     ('capacity', 'simulate', '--builds', fifo),
+                     ('readiness', '--builds', fifo),
+                     ('check', '--facts', fifo, base.REPO + '/zuul.d')):
+            code, _, err = self.run_cli(*argv)
+            self.assertEqual(2, code, (argv, err))
