@@ -38,13 +38,11 @@ SUITE_TARGET_SECONDS = 600
 
 
 def cache_state():
-    """Which machine-wide caches exist (a cold machine has none)."""
+    """The machine-wide caches that exist (a cold machine has none)."""
     if not os.path.isdir(rm.CACHE_DIR):
-        return {}
-    return {name: os.path.exists(os.path.join(rm.CACHE_DIR, name,
-                                              '.complete'))
-            for name in sorted(os.listdir(rm.CACHE_DIR))
-            if not name.startswith('.') and not name.endswith('.partial')}
+        return []
+    return [name for name in sorted(os.listdir(rm.CACHE_DIR))
+            if not name.startswith('.') and not name.endswith('.partial')]
 
 
 def time_builds(runs):
