@@ -62,6 +62,10 @@ def cached_root(packages=NODE_PACKAGES, setup=None, name='node'):
     check_binfmt()
     key = hashlib.sha256(' '.join(sorted(packages)).encode()).hexdigest()
     root = os.path.join(CACHE_DIR, f'arm64-{RELEASE}-{name}-{key[:12]}')
+    # A published root is complete and never changes: no need to wait
+    # behind another test building a different one.
+    if os.path.exists(os.path.join(root, '.complete')):
+        return root
     os.makedirs(CACHE_DIR, exist_ok=True)
     with open(os.path.join(CACHE_DIR, '.arm64.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
