@@ -45,12 +45,16 @@ class Zuul(fixtures.Fixture):
     and ``config_path``.
     """
 
-    def __init__(self, workdir, zookeeper, tenant_config, git_root):
+    def __init__(self, workdir, zookeeper, tenant_config, git_root,
+                 components=COMPONENTS, extra_config=None):
         super().__init__()
         self.workdir = workdir
         self.zookeeper = zookeeper
         self.tenant_config = tenant_config
         self.git_root = git_root
+        self.components = components
+        # {section: {key: value}} merged into zuul.conf last.
+        self.extra_config = extra_config or {}
 
     def _setUp(self):
         os.makedirs(self.workdir, exist_ok=True)
@@ -60,7 +64,7 @@ class Zuul(fixtures.Fixture):
         self._write_config()
         self.log_paths = []
         self.procs = {}
-        for name in COMPONENTS:
+        for name in self.components:
             self._start(name)
 
     def _write_config(self):
@@ -93,6 +97,9 @@ class Zuul(fixtures.Fixture):
             'driver': 'gerrit', 'server': '127.0.0.1',
             'port': str(processes.free_port()), 'user': 'zuul',
             'sshkey': os.path.join(w, 'no-such-key')}
+        for section, values in self.extra_config.items():
+            config[section] = {**config[section], **values} \
+                if config.has_section(section) else values
         for d in ('state', 'merger-git'):
             os.makedirs(os.path.join(w, d), exist_ok=True)
         with open(self.config_path, 'w') as f:
