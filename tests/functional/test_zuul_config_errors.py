@@ -11,14 +11,13 @@ report no configuration error.
 """
 
 import os
-import shutil
-import subprocess
 
 import fixtures
 import testtools
 import yaml
 
 from tests.functional import artefacts
+from tests.functional import gitrepos
 from tests.functional import processes
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
@@ -58,50 +57,6 @@ SITE_CONFIG = """\
 """
 
 
-def _git(*args, cwd):
-    subprocess.run(
-        ['git', '-c', 'user.name=Functional Test',
-         '-c', 'user.email=functional@example.invalid'] + list(args),
-        cwd=cwd, check=True, capture_output=True)
-
-
-def _make_repo(path, files=None, trees=()):
-    """A git repository at ``path`` with ``files`` {relpath: text} and
-    copies of the directory ``trees`` (paths relative to this repo)."""
-    os.makedirs(path)
-    _git('init', '-q', '-b', 'master', '.', cwd=path)
-    for rel, text in (files or {}).items():
-        target = os.path.join(path, rel)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, 'w') as f:
-            f.write(text)
-    for tree in trees:
-        source = os.path.join(REPO, tree)
-        if os.path.isdir(source):
-            shutil.copytree(source, os.path.join(path, tree))
-    if not files and not trees:
-        with open(os.path.join(path, 'README'), 'w') as f:
-            f.write('empty\n')
-    _git('add', '-A', cwd=path)
-    _git('commit', '-q', '-m', 'Initial state', cwd=path)
-
-
-def _required_projects():
-    names = set()
-    zuul_d = os.path.join(REPO, 'zuul.d')
-    for name in sorted(os.listdir(zuul_d)):
-        if not name.endswith('.yaml'):
-            continue
-        with open(os.path.join(zuul_d, name)) as f:
-            for stanza in yaml.safe_load(f) or []:
-                job = stanza.get('job') if isinstance(stanza, dict) else None
-                for project in (job or {}).get('required-projects', []):
-                    if isinstance(project, dict):
-                        project = project['name']
-                    names.add(project)
-    return sorted(names)
-
-
 class TestZuulLoadsThisRepository(testtools.TestCase):
 
     def setUp(self):
@@ -121,13 +76,13 @@ class TestZuulLoadsThisRepository(testtools.TestCase):
 
     def test_no_configuration_errors(self):
         git_root = os.path.join(self.base, 'git')
-        _make_repo(os.path.join(git_root, SITE_PROJECT),
-                   files={'zuul.d/site.yaml': SITE_CONFIG})
-        _make_repo(os.path.join(git_root, THIS_PROJECT),
-                   trees=('zuul.d', 'playbooks', 'roles'))
-        required = _required_projects()
+        gitrepos.make_repo(os.path.join(git_root, SITE_PROJECT),
+                           files={'zuul.d/site.yaml': SITE_CONFIG})
+        gitrepos.make_repo(os.path.join(git_root, THIS_PROJECT),
+                           trees=('zuul.d', 'playbooks', 'roles'))
+        required = gitrepos.required_projects()
         for project in required:
-            _make_repo(os.path.join(git_root, project))
+            gitrepos.make_repo(os.path.join(git_root, project))
         tenant_config = os.path.join(self.base, 'main.yaml')
         with open(tenant_config, 'w') as f:
             yaml.safe_dump([{'tenant': {

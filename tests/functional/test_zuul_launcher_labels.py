@@ -28,21 +28,20 @@ from nodepool_aarch64.render import zuul as render_zuul
 from nodepool_aarch64.render.yamltext import dump
 from tests.functional import arm64node
 from tests.functional import artefacts
+from tests.functional import gitrepos
 from tests.functional import processes
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_launcher
 from tests.functional import zuul_services
-from tests.functional.test_zuul_config_errors import _git
-from tests.functional.test_zuul_config_errors import _make_repo
 from tests.functional.test_zuul_config_errors import SITE_CONFIG
 
 TENANT = 'arm64'
 BROKEN_TENANT = 'broken'
 SITE_PROJECT = 'site-config'
 LAUNCHER_PROJECT = 'arm64-launcher-config'
+CONSUMER_PROJECT = 'arm64-consumer'
 BROKEN_PROJECT = 'broken-launcher-config'
 LAUNCHER_FILE = 'zuul.d/zuul-launcher.yaml'
-COMPONENTS = zuul_services.COMPONENTS + ('launcher',)
 # Inside the shipped linaro-cn1-maintenance window, which takes the
 # China region from 8 instances to none.
 MAINTENANCE = '2026-12-05T03:00Z'
@@ -56,6 +55,40 @@ REQUEST_TIMEOUT = 120
 # zuul-launcher reports its limits every 30 s; a reload comes after the
 # git connection's next poll.
 STATS_TIMEOUT = 120
+# Ansible runs on the node under qemu-user emulation.
+BUILD_TIMEOUT = 420
+# What a site adds next to the rendered objects to run a job on a push:
+# a pipeline fed by the git driver's ref-updated events.
+PUSH_PIPELINE = """\
+- pipeline:
+    name: arm64-push
+    manager: independent
+    trigger:
+      git:
+        - event: ref-updated
+"""
+# A project that opts a job into Arm64 with one line, as the rendered
+# nodesets promise.
+CONSUMER_ZUUL = """\
+- job:
+    name: arm64-uname
+    nodeset: ubuntu-bionic-arm64
+    run: playbooks/uname.yaml
+- project:
+    arm64-push:
+      jobs:
+        - arm64-uname
+"""
+CONSUMER_PLAYBOOK = """\
+- hosts: all
+  tasks:
+    - name: Ask the node its machine type
+      command: uname -m
+      register: machine
+    - name: The node is an aarch64 host
+      assert:
+        that: machine.stdout == 'aarch64'
+"""
 
 
 def broken_objects(objects, section_name):
@@ -105,12 +138,16 @@ class Stack(fixtures.Fixture):
         workdir = os.path.join(self.base, 'zuul')
         extra_config = zuul_launcher.launcher_config(
             workdir, self.rendered, self.stats.port)
-        # The git driver polls its repositories; a merged config change
+        # The git driver polls its repositories: a pushed config change
         # reaches the scheduler at the next poll.
-        extra_config['connection git'] = {'poll_delay': '2'}
+        # One executor for every node: those of the China region ask for
+        # its executor zone.
+        executor = zuul_services.Executor(self.node.private_key, settings={
+            'zone': 'linaro-cn1', 'allow_unzoned': 'true'})
         self.zuul = self.useFixture(zuul_services.Zuul(
             workdir, self.zookeeper, self.tenant_config, self.git_root,
-            components=COMPONENTS, extra_config=extra_config))
+            executor=executor, git_poll_delay=2,
+            extra_components=('launcher',), extra_config=extra_config))
         self.zuul.wait_for_tenant(TENANT)
         self.zuul.wait_for_tenant(BROKEN_TENANT)
         self.requests = zuul_launcher.NodeRequests(self.zookeeper, TENANT)
@@ -143,23 +180,32 @@ class Stack(fixtures.Fixture):
 
     def _repos(self):
         self.git_root = os.path.join(self.base, 'git')
-        _make_repo(os.path.join(self.git_root, SITE_PROJECT),
-                   files={'zuul.d/site.yaml': SITE_CONFIG})
+        gitrepos.make_repo(os.path.join(self.git_root, SITE_PROJECT),
+                           files={'zuul.d/site.yaml': SITE_CONFIG})
         source = 'inventory linaro.yaml'
         self.launcher_repo = os.path.join(self.git_root, LAUNCHER_PROJECT)
-        _make_repo(self.launcher_repo,
-                   files={LAUNCHER_FILE: dump(self.harness, source)})
+        gitrepos.make_repo(self.launcher_repo, files={
+            LAUNCHER_FILE: dump(self.harness, source),
+            'zuul.d/nodesets.yaml': dump(
+                render_zuul.nodesets(self.inv), source),
+            'zuul.d/pipelines.yaml': PUSH_PIPELINE})
+        self.consumer_repo = os.path.join(self.git_root, CONSUMER_PROJECT)
+        gitrepos.make_repo(self.consumer_repo, files={
+            '.zuul.yaml': CONSUMER_ZUUL,
+            'playbooks/uname.yaml': CONSUMER_PLAYBOOK})
         # Pushes from an admin's checkout update the served branch.
-        _git('config', 'receive.denyCurrentBranch', 'updateInstead',
-             cwd=self.launcher_repo)
-        _make_repo(os.path.join(self.git_root, BROKEN_PROJECT), files={
-            LAUNCHER_FILE: dump(zuul_launcher.static_objects(
-                self.broken, self.node, self.ports), source)})
+        gitrepos.git('config', 'receive.denyCurrentBranch',
+                     'updateInstead', cwd=self.launcher_repo)
+        broken = zuul_launcher.static_objects(self.broken, self.node,
+                                              self.ports)
+        gitrepos.make_repo(os.path.join(self.git_root, BROKEN_PROJECT),
+                           files={LAUNCHER_FILE: dump(broken, source)})
         self.tenant_config = os.path.join(self.base, 'main.yaml')
         with open(self.tenant_config, 'w') as f:
             yaml.safe_dump([
                 {'tenant': {'name': TENANT, 'source': {'git': {
-                    'config-projects': [SITE_PROJECT, LAUNCHER_PROJECT]}}}},
+                    'config-projects': [SITE_PROJECT, LAUNCHER_PROJECT],
+                    'untrusted-projects': [CONSUMER_PROJECT]}}}},
                 {'tenant': {'name': BROKEN_TENANT, 'source': {'git': {
                     'config-projects': [SITE_PROJECT, BROKEN_PROJECT]}}}},
             ], f)
@@ -167,6 +213,9 @@ class Stack(fixtures.Fixture):
     def artefacts(self):
         paths = [self.zookeeper.log_path] if hasattr(
             self, 'zookeeper') else []
+        if hasattr(self, 'node'):
+            paths += [self.node.log_path,
+                      os.path.join(self.node.parent, 'sshd-extra.log')]
         if hasattr(self, 'zuul'):
             paths += self.zuul.log_paths + [self.zuul.config_path]
         return paths
@@ -177,7 +226,9 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.base = tempfile.mkdtemp(prefix='zuul-launcher-')
+        # Short: ssh's ControlPath under the executor's job directory
+        # must stay within a Unix socket path's 108 bytes.
+        cls.base = tempfile.mkdtemp(prefix='zl-')
         cls.stack = Stack(cls.base)
         try:
             cls.stack.setUp()
@@ -306,7 +357,7 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
         self.assertEqual(0, code)
         self.assertIn(f'section {CLOSED_PROVIDER} resource-limits.instances:'
                       ' 8 -> 0', out.getvalue())
-        _git('push', '-q', 'origin', 'HEAD:master', cwd=checkout)
+        gitrepos.git('push', '-q', 'origin', 'HEAD:master', cwd=checkout)
 
         # The scheduler reloads the tenant on the pushed commit; the
         # running launcher reports the new limit ...
@@ -328,3 +379,15 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
             for host, port in processes.listening_addresses(proc.pid):
                 self.assertTrue(processes.is_loopback(host),
                                 f'zuul-{name} listens on {host}:{port}')
+
+    def test_job_gets_its_arm64_node_from_zuul_launcher(self):
+        gitrepos.push(self.stack.consumer_repo,
+                      {'README': 'Trigger the Arm64 job\n'})
+        build = self.stack.zuul.wait_for_build(
+            TENANT, BUILD_TIMEOUT, job_name='arm64-uname')
+        self.assertEqual('SUCCESS', build['result'], build)
+        self.assertEqual('ubuntu-bionic-arm64', build['nodeset'])
+        # The scheduler asked zuul-launcher (there is no Nodepool here).
+        with open(os.path.join(self.base, 'zuul',
+                               'zuul-scheduler.log')) as f:
+            self.assertIn('Submitted nodeset request', f.read())

@@ -1,0 +1,74 @@
+"""Git repositories a test's Zuul reads through its ``git`` connection.
+
+Zuul's git driver reads ``file://`` URLs; a repository here is a plain
+working tree, so a test "pushes" by committing in it, and the driver's
+poller sees the branch move and emits a ``ref-updated`` event, as it
+would for a push to a real server.
+"""
+
+import os
+import shutil
+import subprocess
+
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def git(*args, cwd):
+    return subprocess.run(
+        ['git', '-c', 'user.name=Functional Test',
+         '-c', 'user.email=functional@example.invalid'] + list(args),
+        cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def _write_files(path, files):
+    for rel, text in (files or {}).items():
+        target = os.path.join(path, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, 'w') as f:
+            f.write(text)
+
+
+def make_repo(path, files=None, trees=()):
+    """A git repository at ``path`` with ``files`` {relpath: text} and
+    copies of the directory ``trees`` (paths relative to this repo).
+    ``files`` are written after the trees, so they can replace a file
+    of a copied tree."""
+    os.makedirs(path)
+    git('init', '-q', '-b', 'master', '.', cwd=path)
+    for tree in trees:
+        source = os.path.join(REPO, tree)
+        if os.path.isdir(source):
+            shutil.copytree(source, os.path.join(path, tree))
+    _write_files(path, files)
+    if not files and not trees:
+        _write_files(path, {'README': 'empty\n'})
+    git('add', '-A', cwd=path)
+    git('commit', '-q', '-m', 'Initial state', cwd=path)
+
+
+def push(path, files, message='Update'):
+    """Commit ``files`` {relpath: text} on master; returns the new sha."""
+    _write_files(path, files)
+    git('add', '-A', cwd=path)
+    git('commit', '-q', '-m', message, cwd=path)
+    return git('rev-parse', 'HEAD', cwd=path).strip()
+
+
+def required_projects():
+    """Every project a job in this repository's zuul.d requires."""
+    names = set()
+    zuul_d = os.path.join(REPO, 'zuul.d')
+    for name in sorted(os.listdir(zuul_d)):
+        if not name.endswith('.yaml'):
+            continue
+        with open(os.path.join(zuul_d, name)) as f:
+            for stanza in yaml.safe_load(f) or []:
+                job = stanza.get('job') if isinstance(stanza, dict) else None
+                for project in (job or {}).get('required-projects', []):
+                    if isinstance(project, dict):
+                        project = project['name']
+                    names.add(project)
+    return sorted(names)
