@@ -5,15 +5,21 @@ turns it into the set of files (relative path -> YAML text), so nothing is
 written until everything has rendered.
 """
 
+from nodepool_aarch64.render import docs
+from nodepool_aarch64.render import mirrors
 from nodepool_aarch64.render import nodepool
 from nodepool_aarch64.render import zuul
 from nodepool_aarch64.render.yamltext import dump
 
 NODESETS = 'zuul.d/nodesets.yaml'
 ZUUL_LAUNCHER = 'zuul.d/zuul-launcher.yaml'
+# Read by the role's defaults (roles/configure-region-mirror/README.rst).
+REGION_MIRRORS = 'roles/configure-region-mirror/files/region-mirrors.yaml'
+# Included by doc/source/zuul.rst.
+ARM64_NODES_DOC = 'doc/source/generated/arm64-nodes.inc'
 # Files this project keeps in its own repo, regenerated from the shipped
 # inventory and checked for staleness by ``render --check``.
-COMMITTED = (NODESETS,)
+COMMITTED = (NODESETS, REGION_MIRRORS, ARM64_NODES_DOC)
 
 
 def render_all(inv, at=None):
@@ -28,4 +34,6 @@ def render_all(inv, at=None):
             nodepool.builder_config(inv, builder), source)
     files[NODESETS] = dump(zuul.nodesets(inv), source)
     files[ZUUL_LAUNCHER] = dump(zuul.launcher_objects(inv, at=at), source)
+    files[REGION_MIRRORS] = dump(mirrors.region_mirrors(inv), source)
+    files[ARM64_NODES_DOC] = docs.arm64_nodes(inv, source)
     return files

@@ -19,14 +19,18 @@ Render an inventory to:
   DIR/zuul.d/nodesets.yaml       one Zuul nodeset per label
   DIR/zuul.d/zuul-launcher.yaml  zuul-launcher image, flavor, label,
                                  section and provider objects (Zuul 14)
+  DIR/roles/configure-region-mirror/files/region-mirrors.yaml
+                                 each provider's mirrors, best first
+  DIR/doc/source/generated/arm64-nodes.inc
+                                 the docs' nodeset and mirror tables
 
 Nothing is written unless everything renders; each file is replaced
 atomically and files whose content is unchanged are left untouched.
 Prints max-servers per label and provider, and what bounds each provider.
 
 With --check nothing is written: exit 1 names each file that differs from
-what would be rendered (with --repo: the files this project commits, such
-as zuul.d/nodesets.yaml).
+what would be rendered (with --repo: the files this project commits:
+zuul.d/nodesets.yaml, the mirror list and the docs' tables).
 """
 
 
@@ -44,8 +48,8 @@ def register(subparsers):
         help='where to write (default: ./rendered)')
     target.add_argument(
         '--repo', metavar='DIR',
-        help="only the files a project commits (zuul.d/nodesets.yaml), "
-             "under the project's root DIR")
+        help="only the files this project commits (nodesets, the mirror "
+             "role's list, the docs' tables), under the project's root DIR")
     parser.add_argument(
         '--at', metavar='TIME', type=parse_at,
         help='apply the capacity windows active at this UTC time '

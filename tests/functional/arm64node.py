@@ -23,6 +23,7 @@ import fixtures
 
 from tests.functional import processes
 from tests.functional.region_mirrors import CACHE_DIR, debian_uri
+from tests.functional.region_mirrors import dpkg_arch as rm_dpkg_arch
 
 RELEASE = 'bookworm'
 BINFMT_ENTRY = '/proc/sys/fs/binfmt_misc/qemu-aarch64'
@@ -52,34 +53,41 @@ def check_binfmt():
             'inside the node): run tools/binfmt-aarch64.sh')
 
 
-def cached_root(packages=NODE_PACKAGES, setup=None, name='node'):
+def cached_root(packages=NODE_PACKAGES, setup=None, name='node',
+                arch='arm64'):
     """A pristine arm64 root with ``packages``, built once per machine.
 
     ``setup(root)``, if given, runs once on the fresh root before it is
     published (for example to add users); change ``name`` when changing
     what it does, since the cache key is the name and the package set.
+    ``arch`` is the Debian architecture; this machine's own runs without
+    emulation (a faster node where the architecture does not matter).
     """
-    check_binfmt()
+    native = arch == rm_dpkg_arch()
+    if not native:
+        check_binfmt()
     key = hashlib.sha256(' '.join(sorted(packages)).encode()).hexdigest()
-    root = os.path.join(CACHE_DIR, f'arm64-{RELEASE}-{name}-{key[:12]}')
-    # A published root is complete and never changes: no need to wait
-    # behind another test building a different one.
+    root = os.path.join(CACHE_DIR, f'{arch}-{RELEASE}-{name}-{key[:12]}')
+    # A finished root is never changed: no need to wait behind another
+    # root's build for the lock.
     if os.path.exists(os.path.join(root, '.complete')):
         return root
     os.makedirs(CACHE_DIR, exist_ok=True)
-    with open(os.path.join(CACHE_DIR, '.arm64.lock'), 'w') as lock:
+    # One lock per architecture: a native root need not wait behind an
+    # emulated build, which takes minutes.
+    with open(os.path.join(CACHE_DIR, f'.{arch}.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(os.path.join(root, '.complete')):
             return root
         partial = root + '.partial'
         shutil.rmtree(partial, ignore_errors=True)
         proc = subprocess.run(
-            ['debootstrap', '--arch=arm64', '--variant=minbase',
+            ['debootstrap', f'--arch={arch}', '--variant=minbase',
              '--include=' + ','.join(sorted(packages)), RELEASE, partial,
              debian_uri()], capture_output=True, text=True)
         if proc.returncode != 0:
             raise Arm64Unavailable(
-                'debootstrap --arch=arm64 failed:\n' + proc.stdout[-2000:]
+                f'debootstrap --arch={arch} failed:\n' + proc.stdout[-2000:]
                 + proc.stderr[-2000:])
         if setup is not None:
             setup(partial)
@@ -113,9 +121,11 @@ def _add_node_user(root):
     os.chmod(sudoers, 0o440)
 
 
-def node_root():
-    """The cached root of an Arm64 test node (sshd, python3, sudo, zuul)."""
-    return cached_root(NODE_PACKAGES, setup=_add_node_user, name='node')
+def node_root(arch='arm64', packages=NODE_PACKAGES):
+    """The cached root of a test node (sshd, python3, sudo, zuul), arm64
+    unless told otherwise."""
+    return cached_root(packages, setup=_add_node_user, name='node',
+                       arch=arch)
 
 
 class Arm64Node(fixtures.Fixture):
@@ -234,9 +244,16 @@ class Arm64Node(fixtures.Fixture):
                                'within %ss' % SSHD_START_TIMEOUT)
 
     def stop_sshd(self):
+        """Stop sshd and everything running inside the node.
+
+        sshd's per-connection children start sessions of their own, so
+        stopping its process group leaves them (and what they run) as
+        long as a client, such as an SSH control master, holds on.
+        """
         if self.sshd is not None:
             processes.stop_group(self.sshd, grace=10)
             self.sshd = None
+        processes.terminate(processes.pids_inside(self.root))
 
     def ssh(self, command, timeout=60):
         """Run ``command`` on the node as the node user, over SSH."""

@@ -115,3 +115,74 @@ def listening_addresses(pid):
 def is_loopback(host):
     return host.startswith('127.') or host in (
         '::1', '::ffff:127.0.0.1') or host.startswith('::ffff:127.')
+
+
+def _pids():
+    return [int(name) for name in os.listdir('/proc') if name.isdigit()]
+
+
+def _running(pid):
+    """Alive and not a zombie waiting for its parent to reap it."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
+def pids_inside(root):
+    """Processes whose root directory is ``root`` (a chroot's)."""
+    root = os.path.realpath(root)
+    found = []
+    for pid in _pids():
+        try:
+            if os.readlink('/proc/%d/root' % pid) == root:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def pids_naming(text):
+    """Processes whose command line contains ``text`` (a path that only
+    this test's processes use, such as its temporary directory)."""
+    needle = text.encode()
+    found = []
+    for pid in _pids():
+        try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                if needle in f.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return [pid for pid in found if pid != os.getpid()]
+
+
+def terminate(pids, grace=5.0):
+    """SIGTERM ``pids``, then SIGKILL what is left after ``grace``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            pids = [p for p in pids if _running(p)]
+            if not pids:
+                return
+            time.sleep(0.1)
+
+
+def pids_in_group(pgid):
+    """Every process of process group ``pgid``."""
+    found = []
+    for pid in _pids():
+        try:
+            with open('/proc/%d/stat' % pid) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            found.append(pid)
+    return found

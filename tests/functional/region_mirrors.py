@@ -7,7 +7,8 @@
 * ``MirrorServer`` serves such a tree over HTTP and records each request
   path, so a test can tell which mirror a fetch really went through.
 * ``DebianNode`` is a debootstrap'd Debian root for Ansible's chroot
-  connection, built once per machine and copied per test.
+  connection, built once per machine and copied per test (the China
+  link benchmark's node; the tests reach their nodes over SSH).
 """
 
 import base64
@@ -45,9 +46,10 @@ def dpkg_arch():
                           capture_output=True, text=True).stdout.strip()
 
 
-def wheel_dir():
-    """The wheel mirror directory the role picks for the Debian root."""
-    return f'debian-{DEBIAN_VERSION}-{platform.machine().lower()}'
+def wheel_dir(machine=None):
+    """The wheel mirror directory the role picks for a Debian node of
+    ``machine`` (default: this machine's, as the chroot node's)."""
+    return f'debian-{DEBIAN_VERSION}-{(machine or platform.machine()).lower()}'
 
 
 # -- the mirror tree -------------------------------------------------------
@@ -165,15 +167,19 @@ def _simple_index(top, wheels):
            + '\n</body></html>\n')
 
 
-def build_mirror_tree(top, deb_packages=1, wheels=1, payload_bytes=16384):
+def build_mirror_tree(top, deb_packages=1, wheels=1, payload_bytes=16384,
+                      arch=None, machine=None, extra_wheels=()):
     """Lay out a tiny mirror at ``top``; return what a fetch should get.
 
     ``deb_packages`` packages ``npa-hello``, ``npa-hello-2``, ... and as
     many wheels; each carries ``payload_bytes`` of incompressible data.
+    ``arch`` (dpkg) and ``machine`` (uname) are the nodes' (default:
+    this machine's); ``extra_wheels`` are wheel files also served on the
+    PyPI index (such as pip itself, for a node without pip).
     """
     work = os.path.join(top, '.build')
     os.makedirs(work)
-    arch = dpkg_arch()
+    arch = arch or dpkg_arch()
     debs = [_build_deb(work, DEB_PACKAGE + ('' if i == 0 else f'-{i + 1}'),
                        '1.0', payload_bytes) for i in range(deb_packages)]
     _build_archive(os.path.join(top, 'debian'),
@@ -182,9 +188,13 @@ def build_mirror_tree(top, deb_packages=1, wheels=1, payload_bytes=16384):
                    [f'{DEBIAN_RELEASE}-security'], [], arch)
     projects = [SDIST_NAME + ('' if i == 0 else f'-{i + 1}')
                 for i in range(wheels)]
-    _simple_index(os.path.join(top, 'pypi', 'simple'), {
-        p: [_build_wheel(work, p, '1.0', payload_bytes)] for p in projects})
-    _simple_index(os.path.join(top, 'wheel', wheel_dir()), {
+    index = {p: [_build_wheel(work, p, '1.0', payload_bytes)]
+             for p in projects}
+    for path in extra_wheels:
+        project = os.path.basename(path).split('-')[0].replace('_', '-')
+        index.setdefault(project, []).append(path)
+    _simple_index(os.path.join(top, 'pypi', 'simple'), index)
+    _simple_index(os.path.join(top, 'wheel', wheel_dir(machine)), {
         WHEEL_ONLY_NAME: [_build_wheel(work, WHEEL_ONLY_NAME, '1.0',
                                        payload_bytes)]})
     shutil.rmtree(work)
@@ -342,13 +352,35 @@ class AnsibleRun:
         self.returncode = proc.returncode
 
 
-def apply_role(root, extra_vars, host_vars=None, netns=None, env=None):
-    """Run the role with ansible-playbook and the chroot connection."""
+def _connection(target):
+    """Ansible host vars to reach ``target``.
+
+    A directory is a root to enter with the chroot connection, as root
+    (it has no sudo, and needs none).  Anything else is a node reached
+    over SSH as its unprivileged user (``host``, ``port``, ``username``,
+    ``private_key``: an arm64node.Arm64Node), as a zuul-executor does.
+    """
+    if isinstance(target, str):
+        return {'ansible_connection': 'community.general.chroot',
+                'ansible_host': target,
+                'ansible_python_interpreter': '/usr/bin/python3',
+                # Outranks the role's "become: true".
+                'ansible_become': False}
+    return {'ansible_connection': 'ssh',
+            'ansible_host': target.host,
+            'ansible_port': target.port,
+            'ansible_user': target.username,
+            'ansible_ssh_private_key_file': target.private_key,
+            'ansible_ssh_common_args': '-o UserKnownHostsFile=/dev/null',
+            'ansible_python_interpreter': '/usr/bin/python3'}
+
+
+def apply_role(target, extra_vars, host_vars=None, netns=None, env=None):
+    """Run the role with ansible-playbook on ``target`` (see
+    ``_connection``)."""
     with tempfile.TemporaryDirectory() as tmp:
         inventory = os.path.join(tmp, 'inventory.yaml')
-        node = {'ansible_connection': 'community.general.chroot',
-                'ansible_host': root,
-                'ansible_python_interpreter': '/usr/bin/python3'}
+        node = _connection(target)
         node.update(host_vars or {})
         with open(inventory, 'w') as f:
             json.dump({'all': {'hosts': {'node': node}}}, f)

@@ -1,13 +1,15 @@
 """The configure-region-mirror role, run for real.
 
-The node is a debootstrap'd Debian root driven through Ansible's chroot
-connection: it has a real apt and a real pip, shares this machine's
-loopback with the mirrors, and is thrown away after each test.  (A
-network-namespace host would also work, but the chroot is what gives
-the role a real Debian to configure; the benchmark adds the namespaces.)
-The mirrors are two HTTP servers on 127.0.0.1 serving a tiny Debian
-archive and a tiny simple PyPI index, and they record every request, so
-the tests see which mirror each fetch really used.
+The node is shaped like an OpenDev node: a debootstrap'd Debian root
+running its own sshd on 127.0.0.1, where Ansible logs in as the
+unprivileged ``zuul`` user with passwordless sudo, as a zuul-executor
+does (this machine's architecture, so it runs at native speed; the job
+path test runs the same role on the emulated aarch64 node).  It has a
+real apt and a real pip, shares this machine's loopback with the
+mirrors, and is thrown away after each test.  The mirrors are two HTTP
+servers on 127.0.0.1 serving a tiny Debian archive and a tiny simple
+PyPI index, and they record every request, so the tests see which
+mirror each fetch really used.
 """
 
 import os
@@ -17,9 +19,11 @@ import subprocess
 import fixtures
 import testtools
 
+from tests.functional import arm64node
 from tests.functional import region_mirrors as rm
 
 APT_TRUST = {'configure_region_mirror_apt_options': 'trusted=yes'}
+NODE_PACKAGES = arm64node.NODE_PACKAGES + ('python3-pip',)
 
 
 def require_root_tools(test):
@@ -42,26 +46,29 @@ class RoleTestCase(testtools.TestCase):
         self.far = rm.MirrorServer(os.path.join(self.tmp, 'far')).start()
         self.addCleanup(self.near.stop)
         self.addCleanup(self.far.stop)
-        self.root = self.useFixture(
-            rm.DebianNode(os.path.join(self.tmp, 'node'))).root
+        self.node = self.useFixture(arm64node.Arm64Node(
+            os.path.join(self.tmp, 'node'),
+            base_root=arm64node.node_root(rm.dpkg_arch(), NODE_PACKAGES)))
+        self.root = self.node.root
 
     def node_vars(self):
-        # How Zuul describes a node of the China region, with the mirror
-        # name pointed at the loopback mirrors.
-        return {'nodepool': {'cloud': 'linaro', 'region': 'cn1',
+        # How Zuul describes a node of the China region.
+        return {'nodepool': {'cloud': 'linaro', 'region': 'RegionOne',
                              'provider': 'linaro-cn1'}}
 
     def role_vars(self, **extra):
+        # The rendered mirror list, with the China region's mirror and
+        # its first fallback pointed at the loopback mirrors.
         v = dict(APT_TRUST,
-                 configure_region_mirror_scheme='http',
-                 configure_region_mirror_fqdn=f'127.0.0.1:{self.near.port}',
-                 configure_region_mirror_fallbacks=[self.far.url],
+                 configure_region_mirror_providers={'linaro-cn1': {
+                     'cloud': 'linaro', 'region': 'RegionOne',
+                     'mirrors': [self.near.url, self.far.url]}},
                  configure_region_mirror_probe_timeout=2)
         v.update(extra)
         return v
 
     def apply(self, **extra):
-        run = rm.apply_role(self.root, self.role_vars(**extra),
+        run = rm.apply_role(self.node, self.role_vars(**extra),
                             host_vars=self.node_vars())
         self.addDetail(f'ansible-{len(self.getDetails())}',
                        testtools.content.text_content(run.output))
@@ -86,6 +93,15 @@ class TestInRegionMirror(RoleTestCase):
         run = self.apply()
         self.assertApplied(run)
         self.assertGreater(run.changed, 0)
+        # The new sources were read at once (the handler), with sudo, by
+        # a role that logged in as the unprivileged user.
+        self.assertIn("RUNNING HANDLER [configure-region-mirror : "
+                      "Refresh apt's package lists]", run.output)
+        self.assertTrue(self.near.fetched('/debian/dists/bookworm/'))
+        self.assertEqual(0, os.stat(os.path.join(
+            self.root, 'etc/pip.conf')).st_uid)
+        out = self.node.ssh('id -u')
+        self.assertNotEqual('0', out.stdout.strip())
 
         self.assertFetches()
         near_apt = self.near.fetched('/debian/')
@@ -97,14 +113,18 @@ class TestInRegionMirror(RoleTestCase):
         # The Arm64-style wheel mirror is an extra index next to PyPI.
         self.assertTrue(self.near.fetched(
             f'/wheel/{rm.wheel_dir()}/npa-wheel-only/'))
-        # The far mirror was probed and nothing else.
-        self.assertEqual(['/'], self.far.requests)
+        # The in-region mirror answered: the next was not even probed.
+        self.assertEqual([], self.far.requests)
 
         self.assertConfiguration()
 
+        lists_before = len(self.near.fetched('/debian/dists/'))
         again = self.apply()
         self.assertApplied(again)
         self.assertEqual(0, again.changed, again.output[-3000:])
+        # Nothing changed, so the lists were not refreshed.
+        self.assertEqual(lists_before,
+                         len(self.near.fetched('/debian/dists/')))
 
     def assertConfiguration(self):
         sources = self.read('/etc/apt/sources.list')
@@ -129,11 +149,23 @@ class TestInRegionMirror(RoleTestCase):
         info = self.read('/etc/ci/mirror_info.sh')
         self.assertIn('export NODEPOOL_MIRROR_HOST=127.0.0.1', info)
 
+    def test_without_a_rendered_entry_the_region_names_the_mirror(self):
+        # A node of a provider the inventory does not know: OpenDev's
+        # naming from cloud and region, then the fallbacks.
+        run = self.apply(
+            configure_region_mirror_providers={},
+            configure_region_mirror_scheme='http',
+            configure_region_mirror_fqdn=f'127.0.0.1:{self.near.port}',
+            configure_region_mirror_fallbacks=[self.far.url])
+        self.assertApplied(run)
+        self.assertIn(f'index-url = {self.near.url}/pypi/simple',
+                      self.read('/etc/pip.conf'))
+
     def test_other_docker_settings_are_kept(self):
-        os.makedirs(os.path.join(self.root, 'etc/docker'))
-        with open(os.path.join(self.root, 'etc/docker/daemon.json'),
-                  'w') as f:
-            f.write('{"storage-driver": "overlay2"}\n')
+        out = self.node.ssh(
+            "sudo mkdir -p /etc/docker && echo '{\"storage-driver\": "
+            "\"overlay2\"}' | sudo tee /etc/docker/daemon.json")
+        self.assertEqual(0, out.returncode, out.stderr)
         self.assertApplied(self.apply())
         daemon = self.read('/etc/docker/daemon.json')
         self.assertIn('"storage-driver": "overlay2"', daemon)
@@ -195,6 +227,8 @@ class TestOtherDistributions(RoleTestCase):
 
     def facts(self, distribution, release, version, arch):
         return {
+            # The loopback mirror has no Ubuntu archive to refresh from.
+            'configure_region_mirror_apt_refresh': False,
             'configure_region_mirror_distribution': distribution,
             'configure_region_mirror_distribution_release': release,
             'configure_region_mirror_distribution_version': version,

@@ -103,6 +103,11 @@ class Zuul(fixtures.Fixture):
         self._write_config()
         self.log_paths = []
         self.procs = {}
+        if self.executor:
+            # Runs after the executor has stopped (cleanups run last
+            # first): Ansible's SSH control masters leave the executor's
+            # session and outlive it; they name its job directory.
+            self.addCleanup(self._stop_ssh_masters)
         for name in self.components:
             self._start(name)
 
@@ -146,12 +151,17 @@ class Zuul(fixtures.Fixture):
         for d in ('state', 'merger-git'):
             os.makedirs(os.path.join(w, d), exist_ok=True)
         if self.executor:
-            config['executor'] = self._executor_config()
+            self.executor_config = self._executor_config()
+            config['executor'] = self.executor_config
         for section, values in self.extra_config.items():
             config[section] = {**config[section], **values} \
                 if config.has_section(section) else values
         with open(self.config_path, 'w') as f:
             config.write(f)
+
+    def _stop_ssh_masters(self):
+        processes.terminate(processes.pids_naming(
+            os.path.join(self.workdir, 'builds') + os.sep))
 
     def _executor_config(self):
         from tests.functional import zuul_ansible
