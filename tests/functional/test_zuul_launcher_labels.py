@@ -311,7 +311,8 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
         with open(path, 'w') as f:
             f.write(dump(self.stack.broken, 'inventory linaro.yaml'))
         out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(io.StringIO()):
             code = cli.main(['check', path])
         self.assertEqual(1, code)
         self.assertIn('NPA072', out.getvalue())
