@@ -8,6 +8,7 @@ import os
 import re
 import sys
 
+from nodepool_aarch64.capacity import launcher_cli
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render.cli import parse_at
@@ -18,6 +19,8 @@ testing times.
 
   quota     what each region's quota allows (openstacksdk, clouds.yaml)
   apply     put the launcher config for an instant in place (cron, timer)
+  apply-zuul-launcher
+            commit the same capacity to a zuul-launcher config project
   simulate  replay demand against a capacity schedule; waits per pipeline
   plan      max-servers per hour that meet a wait SLO at least node-hours
   report    PNG plots and a Markdown page of demand, capacity and waits
@@ -35,6 +38,7 @@ def register(subparsers):
                                 required=True)
     _quota_parser(sub)
     _apply_parser(sub)
+    launcher_cli.register(sub)
     _simulate_parser(sub)
     _plan_parser(sub)
     _report_parser(sub)

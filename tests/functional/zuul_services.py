@@ -81,7 +81,8 @@ class Zuul(fixtures.Fixture):
     """
 
     def __init__(self, workdir, zookeeper, tenant_config, git_root,
-                 executor=None, git_poll_delay=None):
+                 executor=None, git_poll_delay=None, extra_components=(),
+                 extra_config=None):
         super().__init__()
         self.workdir = workdir
         self.zookeeper = zookeeper
@@ -89,6 +90,10 @@ class Zuul(fixtures.Fixture):
         self.git_root = git_root
         self.executor = executor
         self.git_poll_delay = git_poll_delay
+        # More components (e.g. 'launcher') and {section: {key: value}}
+        # merged into zuul.conf last, for what they need.
+        self.extra_components = tuple(extra_components)
+        self.extra_config = extra_config or {}
 
     def _setUp(self):
         os.makedirs(self.workdir, exist_ok=True)
@@ -108,7 +113,8 @@ class Zuul(fixtures.Fixture):
 
     @property
     def components(self):
-        return COMPONENTS + (('executor',) if self.executor else ())
+        return (COMPONENTS + (('executor',) if self.executor else ())
+                + self.extra_components)
 
     def _write_config(self):
         w = self.workdir
@@ -147,6 +153,9 @@ class Zuul(fixtures.Fixture):
         if self.executor:
             self.executor_config = self._executor_config()
             config['executor'] = self.executor_config
+        for section, values in self.extra_config.items():
+            config[section] = {**config[section], **values} \
+                if config.has_section(section) else values
         with open(self.config_path, 'w') as f:
             config.write(f)
 

@@ -1,0 +1,186 @@
+"""``capacity apply-zuul-launcher``: a capacity window as a config commit."""
+
+import contextlib
+import io
+import os
+import subprocess
+
+import fixtures
+import testtools
+
+from nodepool_aarch64 import cli
+from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.render import zuul as render_zuul
+from nodepool_aarch64.render.yamltext import dump
+from tests import zuulparse
+
+# Monday 10:00 UTC is outside the shipped weekday-peak window (13-21),
+# Tuesday 14:00 inside it; the China region is down for maintenance on
+# 2026-12-05 00:00-08:00.
+QUIET = '2026-12-07T10:00Z'
+PEAK = '2026-12-08T14:00Z'
+MAINTENANCE = '2026-12-05T03:00Z'
+FILE = 'zuul.d/zuul-launcher.yaml'
+
+
+def git(cwd, *args):
+    return subprocess.run(
+        ['git', '-c', 'user.name=Capacity Test',
+         '-c', 'user.email=capacity@example.invalid', *args],
+        cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+class TestApplyZuulLauncher(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.EnvironmentVariable(
+            'GIT_AUTHOR_NAME', 'Capacity Test'))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'GIT_AUTHOR_EMAIL', 'capacity@example.invalid'))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'GIT_COMMITTER_NAME', 'Capacity Test'))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'GIT_COMMITTER_EMAIL', 'capacity@example.invalid'))
+        self.checkout = self.useFixture(fixtures.TempDir()).path
+        self.path = os.path.join(self.checkout, FILE)
+        os.makedirs(os.path.dirname(self.path))
+        inv = load_inventory(None)
+        self.original = ('# Site note: reviewed by the infra team.\n'
+                         + dump(render_zuul.launcher_objects(inv),
+                                'inventory linaro.yaml'))
+        self.write(self.original)
+        git(self.checkout, 'init', '-q', '-b', 'master', '.')
+        git(self.checkout, 'add', '-A')
+        git(self.checkout, 'commit', '-q', '-m', 'Initial state')
+
+    def write(self, text):
+        with open(self.path, 'w') as f:
+            f.write(text)
+
+    def read(self):
+        with open(self.path) as f:
+            return f.read()
+
+    def run_cli(self, *args, commit=True):
+        out, err = io.StringIO(), io.StringIO()
+        argv = ['capacity', 'apply-zuul-launcher', '--checkout',
+                self.checkout] + (['--commit'] if commit else []) + list(args)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(argv)
+        return code, out.getvalue(), err.getvalue()
+
+    def head(self):
+        return git(self.checkout, 'rev-parse', 'HEAD').strip()
+
+    def changed_lines(self):
+        diff = git(self.checkout, 'show', '--format=', '-U0', 'HEAD')
+        return [line for line in diff.splitlines()
+                if line[:1] in '+-' and not line.startswith(('+++', '---'))]
+
+    def test_peak_window_is_one_commit_of_two_integers(self):
+        code, out, err = self.run_cli('--at', PEAK)
+        self.assertEqual(0, code, err)
+        self.assertIn('committed', out)
+        self.assertIn('windows: weekday-peak', out)
+        self.assertEqual(['+    min-ready: 1', '+      instances: 40',
+                          '-    min-ready: 0', '-      instances: 30'],
+                         sorted(self.changed_lines(), key=lambda s: s[0]))
+        message = git(self.checkout, 'log', '-1', '--format=%B')
+        self.assertIn('Capacity windows in force: weekday-peak.', message)
+        self.assertIn('section linaro-us resource-limits.instances: 30 -> 40',
+                      message)
+        # The site's own comment survived; the tree is clean.
+        self.assertTrue(self.read().startswith('# Site note'))
+        self.assertEqual('', git(self.checkout, 'status', '--porcelain'))
+        # Zuul's own parser still takes the file.
+        for parsed in zuulparse.parse_files([self.path]):
+            self.assertEqual([], parsed.errors)
+
+    def test_back_to_quiet_then_nothing_to_do(self):
+        self.run_cli('--at', PEAK)
+        code, out, _ = self.run_cli('--at', QUIET)
+        self.assertEqual(0, code)
+        self.assertEqual(self.original, self.read())
+        head = self.head()
+        stat = os.stat(self.path)
+        code, out, _ = self.run_cli('--at', QUIET)
+        self.assertEqual(0, code)
+        self.assertIn('unchanged', out)
+        self.assertEqual(head, self.head())
+        self.assertEqual(stat.st_ino, os.stat(self.path).st_ino)
+
+    def test_maintenance_closes_the_region(self):
+        code, out, _ = self.run_cli('--at', MAINTENANCE)
+        self.assertEqual(0, code)
+        self.assertIn('section linaro-cn1 resource-limits.instances: 8 -> 0',
+                      out)
+
+    def test_without_commit_only_edits(self):
+        head = self.head()
+        code, out, _ = self.run_cli('--at', PEAK, commit=False)
+        self.assertEqual(0, code)
+        self.assertIn('written', out)
+        self.assertEqual(head, self.head())
+        self.assertIn('instances: 40', self.read())
+
+    def test_limit_on_the_provider_stanza_wins(self):
+        self.write(self.original.replace(
+            '    name: linaro-us\n    section: linaro-us\n',
+            '    name: linaro-us\n    section: linaro-us\n'
+            '    resource-limits:\n      instances: 12\n'))
+        code, out, _ = self.run_cli('--at', PEAK, commit=False)
+        self.assertEqual(0, code)
+        self.assertIn('provider linaro-us resource-limits.instances: 12 -> 40',
+                      out)
+        self.assertIn('      instances: 30\n', self.read())
+
+    def assertUnusable(self, text, expected, *args):
+        self.write(text)
+        head = self.head()
+        code, out, err = self.run_cli('--at', PEAK, *args)
+        self.assertEqual(2, code)
+        self.assertEqual(1, len(err.strip().splitlines()), err)
+        self.assertIn(expected, err)
+        self.assertNotIn('Traceback', err)
+        self.assertEqual(text, self.read())
+        self.assertEqual(head, self.head())
+
+    def test_missing_provider_is_unusable(self):
+        text = self.original.replace('    name: linaro-london\n'
+                                     '    section: linaro-london\n',
+                                     '    name: elsewhere\n'
+                                     '    section: linaro-london\n')
+        self.assertUnusable(text, 'no provider stanza named linaro-london')
+
+    def test_limit_that_is_not_an_integer(self):
+        text = self.original.replace('instances: 30', 'instances: lots')
+        line = text[:text.index('instances: lots')].count('\n') + 1
+        self.assertUnusable(text, f'{self.path}:{line}: section linaro-us '
+                            'resource-limits.instances: expected an integer')
+
+    def test_min_ready_needed_but_absent(self):
+        text = self.original.replace(
+            '    name: ubuntu-bionic-arm64\n    image: ubuntu-bionic-arm64\n'
+            '    flavor: arm64-large\n    min-ready: 0\n',
+            '    name: ubuntu-bionic-arm64\n    image: ubuntu-bionic-arm64\n'
+            '    flavor: arm64-large\n')
+        self.assertUnusable(text, 'label ubuntu-bionic-arm64 has no '
+                            'min-ready to set to 1')
+
+    def test_failed_commit_leaves_the_checkout_as_it_was(self):
+        hook = os.path.join(self.checkout, '.git', 'hooks', 'pre-commit')
+        with open(hook, 'w') as f:
+            f.write('#!/bin/sh\necho refused by policy >&2\nexit 1\n')
+        os.chmod(hook, 0o755)
+        self.assertUnusable(self.original, 'git commit failed: refused by '
+                            'policy')
+        self.assertEqual('', git(self.checkout, 'status', '--porcelain'))
+
+    def test_not_a_checkout(self):
+        os.rename(os.path.join(self.checkout, '.git'),
+                  os.path.join(self.checkout, 'not-git'))
+        code, _, err = self.run_cli('--at', PEAK)
+        self.assertEqual(2, code)
+        self.assertIn('not a git checkout', err)
+        self.assertEqual(self.original, self.read())
