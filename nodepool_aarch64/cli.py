@@ -17,6 +17,7 @@ SUBCOMMANDS = (
     'nodepool_aarch64.render.cli',
     'nodepool_aarch64.check.cli',
     'nodepool_aarch64.capacity.cli',
+    'nodepool_aarch64.imagecheck.cli',
 )
 
 DESCRIPTION = """\
