@@ -114,6 +114,10 @@ def main(args):
             memory=args.memory, cpus=args.cpus, console_log=args.console_log)
     except (run.UnusableImage, qemu.FirmwareMissing) as e:
         raise InputError(args.image, None, '', str(e))
+    except FileNotFoundError as e:
+        raise InputError(args.image, None, '', f'cannot run {e.filename}: '
+                         'install qemu-system-arm, qemu-efi-aarch64 and '
+                         'xorriso')
     if args.output_format == 'json':
         print(report.as_json(result))
     else:

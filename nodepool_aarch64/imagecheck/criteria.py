@@ -33,8 +33,10 @@ NAMES = ('firmware-boots-disk', 'kernel-console', 'root-filesystem', 'init',
 PASS, FAIL, NOT_REACHED = 'pass', 'fail', 'not-reached'
 
 # Escape sequences edk2 and GRUB paint the screen with.
-_ESCAPES = re.compile(r'\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78])')
+_ESCAPES = re.compile(r'\x1b(\[[0-9;?=<>]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78])')
 _BOOT_ENTRY = re.compile(r'BdsDxe: starting Boot[0-9A-Fa-f]{4} "([^"]*)"')
+_LOAD_FAILED = re.compile(
+    r'BdsDxe: failed to load (Boot[0-9A-Fa-f]{4} "[^"]*").*: (.*)$')
 _FALLBACK_ENTRY = re.compile(r'PXE|HTTP|Shell|UiApp', re.I)
 _KERNEL = re.compile(r'Booting Linux on physical CPU|Linux version \d+\.\d+')
 _LOGIN = re.compile(r'^(\S+) login: *$')
@@ -87,6 +89,7 @@ class Console:
         self.lines = []
         self.keep = keep
         self._partial = ''
+        self._load_failure = ''
 
     @property
     def verdict(self):
@@ -143,8 +146,13 @@ class Console:
                 self._decide('firmware-boots-disk', PASS, at, line)
             elif _FALLBACK_ENTRY.search(entry.group(1)):
                 self._decide('firmware-boots-disk', FAIL, at,
-                             'the firmware fell back to another boot '
-                             f'entry: {line}')
+                             f'the firmware started "{entry.group(1)}" '
+                             f'instead of the disk{self._load_failure}')
+            return
+        failed = _LOAD_FAILED.search(line)
+        if failed:
+            self._load_failure = (f' (it failed to load {failed.group(1)}: '
+                                  f'{failed.group(2)})')
             return
         for name, pattern, meaning in _FAILURES:
             if pattern.search(line):

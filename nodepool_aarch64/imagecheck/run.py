@@ -66,7 +66,7 @@ def image_format(path, requested=None):
 
 
 def check(image, boot, timeout, requested_format=None, accel=None,
-          memory=1024, cpus=1, console_log=None):
+          memory=1024, cpus=1, console_log=None, acpi=True):
     """Boot ``image`` once and return a Result."""
     fmt = image_format(image, requested_format)
     code, vars_template = qemu.firmware()
@@ -77,7 +77,8 @@ def check(image, boot, timeout, requested_format=None, accel=None,
             vars=os.path.join(work, 'VARS.fd'),
             config_drive=os.path.join(work, 'config-2.iso'),
             console_log=console_log or os.path.join(work, 'console.log'),
-            memory=memory, cpus=cpus, accel=accel or qemu.best_accel())
+            memory=memory, cpus=cpus, accel=accel or qemu.best_accel(),
+            acpi=acpi)
         # A fresh variable store per boot, as Nova gives each guest: no
         # boot entry left by an earlier boot can hide a missing one.
         shutil.copyfile(vars_template, guest.vars)

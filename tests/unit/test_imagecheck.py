@@ -1,5 +1,5 @@
 """image-check: boot settings from the model, qemu's command line, the
-config drive, the criteria on recorded consoles, and unusable input."""
+config drive, the criteria on small consoles, and unusable input."""
 
 import json
 import os
@@ -10,8 +10,6 @@ from nodepool_aarch64.imagecheck import configdrive
 from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
 from tests import base
-
-FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures', 'consoles')
 
 
 def _guest(**kwargs):
