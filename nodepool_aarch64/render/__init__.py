@@ -27,5 +27,6 @@ def render_all(inv, at=None):
         files[f'nodepool/{builder}.yaml'] = dump(
             nodepool.builder_config(inv, builder), source)
     files[NODESETS] = dump(zuul.nodesets(inv), source)
-    files[ZUUL_LAUNCHER] = dump(zuul.launcher_objects(inv, at=at), source)
+    files[ZUUL_LAUNCHER] = dump(zuul.launcher_objects(inv, at=at)
+                                + zuul.image_build_objects(inv), source)
     return files

@@ -99,6 +99,9 @@ def _required_projects():
                     if isinstance(project, dict):
                         project = project['name']
                     names.add(project)
+    # A job may require this repository itself (the image-build job
+    # installs the boot check from it); it is loaded already.
+    names.discard(THIS_PROJECT)
     return sorted(names)
 
 
