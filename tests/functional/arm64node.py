@@ -63,6 +63,10 @@ def cached_root(packages=NODE_PACKAGES, setup=None, name='node'):
     key = hashlib.sha256(' '.join(sorted(packages)).encode()).hexdigest()
     root = os.path.join(CACHE_DIR, f'arm64-{RELEASE}-{name}-{key[:12]}')
     os.makedirs(CACHE_DIR, exist_ok=True)
+    # A finished root is only ever renamed into place, so it can be used
+    # without waiting for the lock another root's build holds.
+    if os.path.exists(os.path.join(root, '.complete')):
+        return root
     with open(os.path.join(CACHE_DIR, '.arm64.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(os.path.join(root, '.complete')):
