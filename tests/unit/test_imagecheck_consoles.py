@@ -74,6 +74,13 @@ class TestRecordedConsoles(base.TestCase):
         self.assertIn('Booting Linux',
                       console.outcomes['kernel-console'].evidence)
 
+    def test_console_ttys0_is_silent_without_acpi(self):
+        # Device tree instead of ACPI: the kernel obeys console=ttyS0,
+        # which the virt machine lacks, and prints nothing after GRUB.
+        console = self.replay('ttys0-acpi-off')
+        self.assertFailedOn(console, 'kernel-console')
+        self.assertIn('EFI stub: Exiting boot services', console.tail()[-1])
+
     def test_the_verdict_does_not_depend_on_how_the_log_is_read(self):
         for name in ('good', 'no-bootloader', 'missing-root', 'no-init',
                      'no-config-drive', 'mbr', 'ttys0'):
