@@ -18,6 +18,7 @@ SUBCOMMANDS = (
     'nodepool_aarch64.check.cli',
     'nodepool_aarch64.capacity.cli',
     'nodepool_aarch64.readiness.cli',
+    'nodepool_aarch64.imagecheck.cli',
 )
 
 DESCRIPTION = """\

@@ -26,6 +26,53 @@ UEFI_METADATA = types.MappingProxyType({
 })
 EFI_ELEMENT = 'block-device-efi'
 
+
+@dataclasses.dataclass(frozen=True)
+class UefiBoot:
+    """How Nova boots a guest from an image's properties.
+
+    Read from the same metadata the renderers upload, so a boot check
+    (``nodepool_aarch64.imagecheck``) boots the image the way the cloud
+    will: ``firmware`` is ``hw_firmware_type``, ``disk_bus`` and
+    ``scsi_model`` are ``hw_disk_bus`` and ``hw_scsi_model`` (``None``
+    unless the bus is scsi), and ``console`` is the serial console named
+    by ``console=`` in ``os_command_line``, whose output Nova's console
+    log records.
+    """
+
+    firmware: str
+    disk_bus: str
+    scsi_model: str | None
+    console: str
+
+
+def uefi_boot(metadata=UEFI_METADATA):
+    """The UefiBoot an image with ``metadata`` gets from Nova.
+
+    Raises ValueError naming the property when the metadata does not
+    describe a UEFI boot that an AArch64 cloud can do.
+    """
+    firmware = metadata.get('hw_firmware_type')
+    if firmware != 'uefi':
+        raise ValueError(f'hw_firmware_type is {firmware!r}; an AArch64 '
+                         "guest boots only with 'uefi'")
+    bus = metadata.get('hw_disk_bus', 'virtio')
+    if bus not in ('scsi', 'virtio'):
+        raise ValueError(f'hw_disk_bus {bus!r} is not scsi or virtio')
+    model = None
+    if bus == 'scsi':
+        model = metadata.get('hw_scsi_model')
+        if model != 'virtio-scsi':
+            raise ValueError(f'hw_scsi_model is {model!r}; scsi disks on '
+                             "AArch64 need 'virtio-scsi'")
+    consoles = [word.split('=', 1)[1].split(',')[0] for word in
+                str(metadata.get('os_command_line', '')).split()
+                if word.startswith('console=')]
+    # The PL011 UART of the virt machine, where Nova's console log reads.
+    console = consoles[-1] if consoles else 'ttyAMA0'
+    return UefiBoot(firmware, bus, model, console)
+
+
 # Seconds.  Arm64 guests boot through UEFI firmware and were observed to
 # take several minutes on the donated clouds; x86 used 120 / 600.
 ARM64_BOOT_TIMEOUT = 600

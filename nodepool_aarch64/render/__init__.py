@@ -35,7 +35,8 @@ def render_all(inv, at=None):
         files[f'nodepool/{builder}.yaml'] = dump(
             nodepool.builder_config(inv, builder), source)
     files[NODESETS] = dump(zuul.nodesets(inv), source)
-    files[ZUUL_LAUNCHER] = dump(zuul.launcher_objects(inv, at=at), source)
+    files[ZUUL_LAUNCHER] = dump(zuul.launcher_objects(inv, at=at)
+                                + zuul.image_build_objects(inv), source)
     files[REGION_MIRRORS] = dump(mirrors.region_mirrors(inv), source)
     files[ARM64_NODES_DOC] = docs.arm64_nodes(inv, source)
     return files

@@ -93,3 +93,44 @@ def launcher_objects(inv, at=None):
         objects.append({'provider': {
             'name': provider.name, 'section': provider.name}})
     return objects
+
+
+# The abstract job in zuul.d/image-build.yaml that builds, boot-checks
+# and returns an Arm64 image.
+IMAGE_BUILD_JOB = 'nodepool-aarch64-image-build'
+IMAGE_BUILD_PIPELINE = 'image-build'
+IMAGE_BUILD_TEMPLATE = f'{BASE_SECTION}-image-build'
+
+
+def image_build_job_name(image):
+    return f'{image.name}-image-build'
+
+
+def image_build_objects(inv):
+    """A build job per Arm64 image, and the template for image-build.
+
+    They go next to the image objects: Zuul lets an image's build job be
+    attached only by the project that defines the image.
+    """
+    images = [image for image in inv.diskimages.values() if image.is_arm64]
+    objects = [{'job': {
+        'name': image_build_job_name(image),
+        'parent': IMAGE_BUILD_JOB,
+        'description': f'Build {image.name} with diskimage-builder, boot '
+                       'it under UEFI and return it to zuul-launcher.',
+        'image-build-name': image.name,
+        'vars': {
+            'nodepool_aarch64_image_name': image.name,
+            'nodepool_aarch64_image_elements': list(image.elements),
+            'nodepool_aarch64_image_env': dict(image.env_vars),
+        },
+    }} for image in images]
+    objects.append({'project-template': {
+        'name': IMAGE_BUILD_TEMPLATE,
+        'description': 'Build every Arm64 image of the inventory, '
+                       'boot-checked under UEFI, in the image-build '
+                       'pipeline.',
+        IMAGE_BUILD_PIPELINE: {
+            'jobs': [image_build_job_name(image) for image in images]},
+    }})
+    return objects

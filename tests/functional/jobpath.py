@@ -105,7 +105,7 @@ class TenantRepos:
         gitrepos.make_repo(self.path(THIS_PROJECT),
                            trees=('zuul.d', 'playbooks', 'roles'),
                            files=self.this_repo_files)
-        required = gitrepos.required_projects()
+        required = gitrepos.required_projects(loaded=[THIS_PROJECT])
         for project in required:
             gitrepos.make_repo(self.path(project))
         for project, files in self.projects.items():

@@ -21,7 +21,7 @@ from nodepool_aarch64.render.write import write_files
 from tests.functional import artefacts
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
-from tests.functional.test_zuul_config_errors import _make_repo
+from tests.functional.gitrepos import make_repo as _make_repo
 
 TENANT = 'consumers'
 SITE_PROJECT = 'site-config'

@@ -22,6 +22,7 @@ import yaml
 
 from tests import readinessdata as rd
 from tests.functional import artefacts
+from tests.functional import gitrepos
 from tests.functional import test_zuul_config_errors as tenant_setup
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
@@ -100,7 +101,7 @@ class TestReadinessAgainstZuulWeb(testtools.TestCase):
 
     def start_zuul(self):
         git_root = os.path.join(self.base, 'git')
-        tenant_setup._make_repo(
+        gitrepos.make_repo(
             os.path.join(git_root, 'site-config'),
             files={'zuul.d/site.yaml': tenant_setup.SITE_CONFIG})
         tenant_config = os.path.join(self.base, 'main.yaml')

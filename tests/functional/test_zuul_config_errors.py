@@ -80,7 +80,7 @@ class TestZuulLoadsThisRepository(testtools.TestCase):
                            files={'zuul.d/site.yaml': SITE_CONFIG})
         gitrepos.make_repo(os.path.join(git_root, THIS_PROJECT),
                            trees=('zuul.d', 'playbooks', 'roles'))
-        required = gitrepos.required_projects()
+        required = gitrepos.required_projects(loaded=[THIS_PROJECT])
         for project in required:
             gitrepos.make_repo(os.path.join(git_root, project))
         tenant_config = os.path.join(self.base, 'main.yaml')

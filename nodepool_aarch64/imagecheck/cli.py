@@ -1,0 +1,125 @@
+"""``nodepool-aarch64 image-check``: boot an image as Nova would, once."""
+
+import argparse
+import os
+
+from nodepool_aarch64 import model
+from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.imagecheck import criteria
+from nodepool_aarch64.imagecheck import qemu
+from nodepool_aarch64.imagecheck import report
+from nodepool_aarch64.imagecheck import run
+
+DEFAULT_TIMEOUT = 600
+
+DESCRIPTION = """\
+Boot an Arm64 disk image under UEFI the way Nova boots it from the image
+properties this project renders (hw_firmware_type uefi, hw_disk_bus
+scsi, hw_scsi_model virtio-scsi, console on ttyAMA0): qemu-system-aarch64
+-M virt with ACPI, AAVMF firmware with a fresh variable store, the disk
+on virtio-scsi, a config-2 config drive holding a random hostname, and
+the serial console read against these criteria, in order:
+
+  firmware-boots-disk  the firmware starts the disk's boot entry (not the
+                       UEFI shell, startup.nsh or network boot)
+  kernel-console       the kernel prints on the serial console
+  root-filesystem      the initramfs finds and mounts the root
+  init                 an init runs (no kernel panic)
+  config-drive         the hostname from the config drive appears on the
+                       console (e.g. in the login prompt)
+
+A shell, a panic or a login prompt under another name fails at once; a
+boot that stalls fails the first stage not passed when --timeout is up.
+KVM is used on an AArch64 host that has it, TCG elsewhere.  The image
+is never written to.
+
+Exit codes: 0 pass, 1 fail, 2 unusable input.
+"""
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        'image-check', help='boot an Arm64 image under UEFI as Nova would',
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('image', metavar='IMAGE', help='disk image file')
+    parser.add_argument('--format', choices=('raw', 'qcow2'),
+                        help='image format (default: read from the image)')
+    parser.add_argument('--timeout', type=_seconds, default=DEFAULT_TIMEOUT,
+                        metavar='SECONDS', help='longest a boot may take '
+                        '(default %(default)s)')
+    parser.add_argument('--inventory', metavar='FILE',
+                        help='take the image properties of --diskimage '
+                        'from this inventory (default: the shipped one)')
+    parser.add_argument('--diskimage', metavar='NAME',
+                        help='boot with this diskimage\'s properties '
+                        '(default: the UEFI properties of every Arm64 '
+                        'diskimage)')
+    parser.add_argument('--accel', choices=('auto', 'kvm', 'tcg'),
+                        default='auto', help='qemu accelerator')
+    parser.add_argument('--memory', type=int, default=1024, metavar='MIB')
+    parser.add_argument('--cpus', type=int, default=1, metavar='N')
+    parser.add_argument('--console-log', metavar='FILE',
+                        help='keep the whole serial console here')
+    parser.add_argument('--output-format', choices=('text', 'json'),
+                        default='text', help='how to print the result')
+    parser.set_defaults(func=main)
+
+
+def _seconds(value):
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f'{value!r} is not a positive '
+                                         'number of seconds')
+    return seconds
+
+
+def boot_settings(args):
+    """The UefiBoot the cloud would use for this image (model.uefi_boot)."""
+    metadata = model.UEFI_METADATA
+    if args.diskimage:
+        from nodepool_aarch64.inventory import load
+        inventory = load.load_inventory(args.inventory)
+        image = inventory.diskimages.get(args.diskimage)
+        if image is None:
+            raise InputError(inventory.path, None, 'diskimages',
+                             f'no diskimage named {args.diskimage!r}')
+        metadata = image.metadata
+    elif args.inventory:
+        raise InputError(args.inventory, None, '',
+                         '--inventory needs --diskimage')
+    try:
+        return model.uefi_boot(metadata)
+    except ValueError as e:
+        raise InputError(args.inventory or 'inventory', None,
+                         f'diskimages.{args.diskimage}.metadata', str(e))
+
+
+def main(args):
+    boot = boot_settings(args)
+    if not os.path.isfile(args.image):
+        raise InputError(args.image, None, '', 'no such image file')
+    if args.console_log:
+        directory = os.path.dirname(os.path.abspath(args.console_log))
+        if not os.path.isdir(directory):
+            raise InputError(args.console_log, None, '',
+                             'its directory does not exist')
+    try:
+        result = run.check(
+            args.image, boot, args.timeout, requested_format=args.format,
+            accel=None if args.accel == 'auto' else args.accel,
+            memory=args.memory, cpus=args.cpus, console_log=args.console_log)
+    except (run.UnusableImage, qemu.FirmwareMissing) as e:
+        raise InputError(args.image, None, '', str(e))
+    except FileNotFoundError as e:
+        raise InputError(args.image, None, '', f'cannot run {e.filename}: '
+                         'install qemu-system-arm, qemu-efi-aarch64 and '
+                         'xorriso')
+    if args.output_format == 'json':
+        print(report.as_json(result))
+    else:
+        print('\n'.join(report.text(result)))
+    return 0 if result.verdict == criteria.PASS else 1

@@ -1,0 +1,55 @@
+"""The config drive Nova attaches: ISO 9660 labelled ``config-2``.
+
+Only what a guest needs to prove it read the drive is written:
+``openstack/latest/meta_data.json`` with the instance's hostname (what
+cloud-init and glean set the hostname from), next to empty network and
+vendor data as Nova writes them.
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+
+LABEL = 'config-2'
+
+
+def metadata(hostname, instance_uuid):
+    return {
+        'uuid': instance_uuid,
+        'name': hostname,
+        'hostname': hostname,
+        'availability_zone': 'nova',
+        'launch_index': 0,
+        'meta': {},
+        'public_keys': {},
+        'keys': [],
+        'files': [],
+        'devices': [],
+    }
+
+
+def build(path, hostname, instance_uuid):
+    """Write the config drive ISO to ``path``."""
+    with tempfile.TemporaryDirectory() as tree:
+        latest = os.path.join(tree, 'openstack', 'latest')
+        os.makedirs(latest)
+        documents = {
+            'meta_data.json': metadata(hostname, instance_uuid),
+            'network_data.json': {'links': [], 'networks': [],
+                                  'services': []},
+            'vendor_data.json': {},
+        }
+        for name, document in documents.items():
+            with open(os.path.join(latest, name), 'w') as f:
+                json.dump(document, f)
+        # Rock Ridge and Joliet keep the long lower-case names, as
+        # Nova's genisoimage call does.
+        proc = subprocess.run(
+            ['xorriso', '-as', 'mkisofs', '-quiet', '-J', '-r',
+             '-V', LABEL, '-o', path, tree],
+            capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError('xorriso could not write the config drive: '
+                           + proc.stderr.strip()[-500:])
+    return path
