@@ -11,14 +11,11 @@ import os
 import subprocess
 import sys
 
-import fixtures
-import testtools
 import yaml
 
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
 from nodepool_aarch64.render.write import write_files
-from tests.functional import artefacts
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
 from tests.functional.gitrepos import make_repo as _make_repo
@@ -43,23 +40,7 @@ CONSUMER = [
 ]
 
 
-class TestCheckAgainstZuulWeb(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.base = self.useFixture(fixtures.TempDir()).path
-        self.zookeeper = None
-        self.zuul = None
-        artefacts.keep_on_failure(self, self._artefacts)
-
-    def _artefacts(self):
-        paths = []
-        if self.zookeeper is not None:
-            paths.append(self.zookeeper.log_path)
-        if self.zuul is not None:
-            paths += self.zuul.log_paths + [self.zuul.config_path]
-        return paths
-
+class TestCheckAgainstZuulWeb(zuul_services.ZuulTestCase):
     def _start_zuul(self):
         git_root = os.path.join(self.base, 'git')
         _make_repo(os.path.join(git_root, SITE_PROJECT), files={

@@ -16,12 +16,9 @@ import os
 import subprocess
 import sys
 
-import fixtures
-import testtools
 import yaml
 
 from tests import readinessdata as rd
-from tests.functional import artefacts
 from tests.functional import gitrepos
 from tests.functional import test_zuul_config_errors as tenant_setup
 from tests.functional import zookeeper as zookeeper_mod
@@ -82,23 +79,7 @@ def record(dburi, builds):
         connection.onStop()
 
 
-class TestReadinessAgainstZuulWeb(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.base = self.useFixture(fixtures.TempDir()).path
-        self.zookeeper = None
-        self.zuul = None
-        artefacts.keep_on_failure(self, self._artefacts)
-
-    def _artefacts(self):
-        paths = []
-        if self.zookeeper is not None:
-            paths.append(self.zookeeper.log_path)
-        if self.zuul is not None:
-            paths += self.zuul.log_paths + [self.zuul.config_path]
-        return paths
-
+class TestReadinessAgainstZuulWeb(zuul_services.ZuulTestCase):
     def start_zuul(self):
         git_root = os.path.join(self.base, 'git')
         gitrepos.make_repo(

@@ -12,11 +12,8 @@ report no configuration error.
 
 import os
 
-import fixtures
-import testtools
 import yaml
 
-from tests.functional import artefacts
 from tests.functional import gitrepos
 from tests.functional import processes
 from tests.functional import zookeeper as zookeeper_mod
@@ -57,23 +54,7 @@ SITE_CONFIG = """\
 """
 
 
-class TestZuulLoadsThisRepository(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.base = self.useFixture(fixtures.TempDir()).path
-        self.zookeeper = None
-        self.zuul = None
-        artefacts.keep_on_failure(self, self._artefacts)
-
-    def _artefacts(self):
-        paths = []
-        if self.zookeeper is not None:
-            paths.append(self.zookeeper.log_path)
-        if self.zuul is not None:
-            paths += self.zuul.log_paths + [self.zuul.config_path]
-        return paths
-
+class TestZuulLoadsThisRepository(zuul_services.ZuulTestCase):
     def test_no_configuration_errors(self):
         git_root = os.path.join(self.base, 'git')
         gitrepos.make_repo(os.path.join(git_root, SITE_PROJECT),

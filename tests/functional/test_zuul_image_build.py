@@ -12,13 +12,10 @@ build job is attached by the project that defines the image.
 
 import os
 
-import fixtures
-import testtools
 import yaml
 
 from nodepool_aarch64.inventory import load
 from nodepool_aarch64.render import zuul as render_zuul
-from tests.functional import artefacts
 from tests.functional import gitrepos
 from tests.functional import test_zuul_config_errors as loads
 from tests.functional import zookeeper as zookeeper_mod
@@ -51,23 +48,7 @@ def _site_files():
     }
 
 
-class TestRenderedImageBuildJobs(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.base = self.useFixture(fixtures.TempDir()).path
-        self.zookeeper = None
-        self.zuul = None
-        artefacts.keep_on_failure(self, self._artefacts)
-
-    def _artefacts(self):
-        paths = []
-        if self.zookeeper is not None:
-            paths.append(self.zookeeper.log_path)
-        if self.zuul is not None:
-            paths += self.zuul.log_paths + [self.zuul.config_path]
-        return paths
-
+class TestRenderedImageBuildJobs(zuul_services.ZuulTestCase):
     def test_image_build_jobs_load_and_freeze(self):
         inv, site_files = _site_files()
         git_root = os.path.join(self.base, 'git')

@@ -28,7 +28,9 @@ import urllib.parse
 import urllib.request
 
 import fixtures
+import testtools
 
+from tests.functional import artefacts
 from tests.functional import processes
 
 COMPONENTS = ('merger', 'scheduler', 'web')
@@ -265,3 +267,24 @@ class Zuul(fixtures.Fixture):
             time.sleep(0.5)
         raise ZuulError('tenant %s not loaded within %ss (last: %s)'
                         % (tenant, timeout, last))
+
+
+class ZuulTestCase(testtools.TestCase):
+    """A test that starts a TLS ZooKeeper (``self.zookeeper``) and a Zuul
+    (``self.zuul``) under ``self.base``; their logs and config are kept
+    under functional-logs/ when it fails."""
+
+    def setUp(self):
+        super().setUp()
+        self.base = self.useFixture(fixtures.TempDir()).path
+        self.zookeeper = None
+        self.zuul = None
+        artefacts.keep_on_failure(self, self._artefacts)
+
+    def _artefacts(self):
+        paths = []
+        if self.zookeeper is not None:
+            paths.append(self.zookeeper.log_path)
+        if self.zuul is not None:
+            paths += self.zuul.log_paths + [self.zuul.config_path]
+        return paths
