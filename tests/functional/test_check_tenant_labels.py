@@ -16,7 +16,6 @@ import yaml
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
 from nodepool_aarch64.render.write import write_files
-from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
 from tests.functional.gitrepos import make_repo as _make_repo
 
@@ -45,18 +44,10 @@ class TestCheckAgainstZuulWeb(zuul_services.ZuulTestCase):
         git_root = os.path.join(self.base, 'git')
         _make_repo(os.path.join(git_root, SITE_PROJECT), files={
             'zuul.d/labels.yaml': yaml.safe_dump(SITE_CONFIG)})
-        tenant_config = os.path.join(self.base, 'main.yaml')
-        with open(tenant_config, 'w') as f:
-            yaml.safe_dump([{'tenant': {
+        self.start_zuul([{'tenant': {
                 'name': TENANT,
                 'source': {'git': {'config-projects': [SITE_PROJECT]}},
-            }}], f)
-        self.zookeeper = self.useFixture(
-            zookeeper_mod.TLSZooKeeper(self.base))
-        self.zuul = self.useFixture(zuul_services.Zuul(
-            os.path.join(self.base, 'zuul'), self.zookeeper,
-            tenant_config, git_root))
-        self.zuul.wait_for_tenant(TENANT)
+            }}], git_root, TENANT)
 
     def _check(self, *args):
         return subprocess.run(

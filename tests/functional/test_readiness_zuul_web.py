@@ -16,12 +16,10 @@ import os
 import subprocess
 import sys
 
-import yaml
 
 from tests import readinessdata as rd
 from tests.functional import gitrepos
 from tests.functional import test_zuul_config_errors as tenant_setup
-from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
 
 TENANT = 'arm64'
@@ -80,21 +78,13 @@ def record(dburi, builds):
 
 
 class TestReadinessAgainstZuulWeb(zuul_services.ZuulTestCase):
-    def start_zuul(self):
+    def _start_zuul(self):
         git_root = os.path.join(self.base, 'git')
         gitrepos.make_repo(
             os.path.join(git_root, 'site-config'),
             files={'zuul.d/site.yaml': tenant_setup.SITE_CONFIG})
-        tenant_config = os.path.join(self.base, 'main.yaml')
-        with open(tenant_config, 'w') as f:
-            yaml.safe_dump([{'tenant': {'name': TENANT, 'source': {'git': {
-                'config-projects': ['site-config']}}}}], f)
-        self.zookeeper = self.useFixture(
-            zookeeper_mod.TLSZooKeeper(self.base))
-        self.zuul = self.useFixture(zuul_services.Zuul(
-            os.path.join(self.base, 'zuul'), self.zookeeper,
-            tenant_config, git_root))
-        self.zuul.wait_for_tenant(TENANT)
+        self.start_zuul([{'tenant': {'name': TENANT, 'source': {'git': {
+                'config-projects': ['site-config']}}}}], git_root, TENANT)
 
     def readiness(self, *args):
         proc = subprocess.run(
@@ -107,7 +97,7 @@ class TestReadinessAgainstZuulWeb(zuul_services.ZuulTestCase):
         return proc.returncode, json.loads(proc.stdout)
 
     def test_verdicts_from_zuul_web(self):
-        self.start_zuul()
+        self._start_zuul()
         config = configparser.ConfigParser(interpolation=None)
         config.read(self.zuul.config_path)
         builds = _history()

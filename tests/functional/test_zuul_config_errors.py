@@ -16,7 +16,6 @@ import yaml
 
 from tests.functional import gitrepos
 from tests.functional import processes
-from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -64,22 +63,13 @@ class TestZuulLoadsThisRepository(zuul_services.ZuulTestCase):
         required = gitrepos.required_projects(loaded=[THIS_PROJECT])
         for project in required:
             gitrepos.make_repo(os.path.join(git_root, project))
-        tenant_config = os.path.join(self.base, 'main.yaml')
-        with open(tenant_config, 'w') as f:
-            yaml.safe_dump([{'tenant': {
+        self.start_zuul([{'tenant': {
                 'name': TENANT,
                 'source': {'git': {
                     'config-projects': [SITE_PROJECT, THIS_PROJECT],
                     'untrusted-projects': required,
                 }},
-            }}], f)
-
-        self.zookeeper = self.useFixture(
-            zookeeper_mod.TLSZooKeeper(self.base))
-        self.zuul = self.useFixture(zuul_services.Zuul(
-            os.path.join(self.base, 'zuul'), self.zookeeper,
-            tenant_config, git_root))
-        self.zuul.wait_for_tenant(TENANT)
+            }}], git_root, TENANT)
 
         errors = self.zuul.get('/tenant/%s/config-errors' % TENANT)
         self.assertEqual([], [

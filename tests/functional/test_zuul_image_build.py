@@ -18,7 +18,6 @@ from nodepool_aarch64.inventory import load
 from nodepool_aarch64.render import zuul as render_zuul
 from tests.functional import gitrepos
 from tests.functional import test_zuul_config_errors as loads
-from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
 
 IMAGE_BUILD_PIPELINE = """\
@@ -59,22 +58,14 @@ class TestRenderedImageBuildJobs(zuul_services.ZuulTestCase):
         required = gitrepos.required_projects(loaded=[loads.THIS_PROJECT])
         for project in required:
             gitrepos.make_repo(os.path.join(git_root, project))
-        tenant_config = os.path.join(self.base, 'main.yaml')
-        with open(tenant_config, 'w') as f:
-            yaml.safe_dump([{'tenant': {
+        self.start_zuul([{'tenant': {
                 'name': loads.TENANT,
                 'source': {'git': {
                     'config-projects': [loads.SITE_PROJECT,
                                         loads.THIS_PROJECT],
                     'untrusted-projects': required,
                 }},
-            }}], f)
-        self.zookeeper = self.useFixture(
-            zookeeper_mod.TLSZooKeeper(self.base))
-        self.zuul = self.useFixture(zuul_services.Zuul(
-            os.path.join(self.base, 'zuul'), self.zookeeper,
-            tenant_config, git_root))
-        self.zuul.wait_for_tenant(loads.TENANT)
+            }}], git_root, loads.TENANT)
 
         tenant = f'/tenant/{loads.TENANT}'
         errors = self.zuul.get(f'{tenant}/config-errors')

@@ -29,9 +29,11 @@ import urllib.request
 
 import fixtures
 import testtools
+import yaml
 
 from tests.functional import artefacts
 from tests.functional import processes
+from tests.functional import zookeeper as zookeeper_mod
 
 COMPONENTS = ('merger', 'scheduler', 'web')
 START_TIMEOUT = 180
@@ -280,6 +282,20 @@ class ZuulTestCase(testtools.TestCase):
         self.zookeeper = None
         self.zuul = None
         artefacts.keep_on_failure(self, self._artefacts)
+
+    def start_zuul(self, tenants, git_root, tenant):
+        """ZooKeeper and Zuul serving ``tenants`` (the tenant config, as
+        data) from the repositories under ``git_root``; returns once
+        ``tenant`` is loaded."""
+        tenant_config = os.path.join(self.base, 'main.yaml')
+        with open(tenant_config, 'w') as f:
+            yaml.safe_dump(tenants, f)
+        self.zookeeper = self.useFixture(
+            zookeeper_mod.TLSZooKeeper(self.base))
+        self.zuul = self.useFixture(Zuul(
+            os.path.join(self.base, 'zuul'), self.zookeeper,
+            tenant_config, git_root))
+        self.zuul.wait_for_tenant(tenant)
 
     def _artefacts(self):
         paths = []
