@@ -25,6 +25,7 @@ import keystoneauth1.exceptions as ksa_exc
 import openstack
 import openstack.config
 import openstack.exceptions as os_exc
+import requests
 import requests.exceptions
 
 from nodepool_aarch64 import model
@@ -159,11 +160,36 @@ def _classify(exc):
 
 
 def _connect(config, cloud, region):
-    return openstack.connection.Connection(
-        config=config.get_one(
-            cloud=cloud, region_name=region, api_timeout=API_TIMEOUT,
-            connect_retries=CONNECT_RETRIES,
-            status_code_retries=STATUS_CODE_RETRIES))
+    cloud_region = config.get_one(
+        cloud=cloud, region_name=region, api_timeout=API_TIMEOUT,
+        connect_retries=CONNECT_RETRIES,
+        status_code_retries=STATUS_CODE_RETRIES)
+    _probe_identity(cloud_region)
+    return openstack.connection.Connection(config=cloud_region)
+
+
+def _probe_identity(cloud_region):
+    """Refuse an identity endpoint that answers its version document with
+    401 or 403.
+
+    keystoneauth answers such a 401 by authenticating inside its own
+    discovery, takes the lock its caller already holds and waits for
+    ever; asked first, the region is reported as an auth failure at once.
+    """
+    auth_url = (cloud_region.config.get('auth') or {}).get('auth_url')
+    if not isinstance(auth_url, str) or not auth_url.startswith('http'):
+        return
+    verify = cloud_region.config.get('cacert') or \
+        cloud_region.config.get('verify', True)
+    try:
+        answer = requests.get(auth_url, timeout=API_TIMEOUT, verify=verify,
+                              headers={'Accept': 'application/json'})
+    except requests.exceptions.RequestException:
+        return  # keystoneauth retries and reports it in its own words
+    if answer.status_code in (401, 403):
+        raise ksa_exc.Unauthorized(
+            f'the identity endpoint answered {answer.status_code} to its '
+            'version document')
 
 
 def _usable_addresses(conn, network_name):

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import time
 import urllib.parse
 
 import fixtures
@@ -277,6 +278,18 @@ class TestQuota(testtools.TestCase):
         data = {r['provider']: r for r in json.loads(out)}
         self.assertEqual('auth', data['linaro-london']['status'])
         self.assertEqual(30, data['linaro-us']['max-servers'])
+
+    def test_401_on_the_identity_version_document_is_an_auth_failure(self):
+        # keystoneauth re-enters its own lock on this and waits for ever;
+        # the region must be reported as refusing, at once.
+        self.requests.get('https://identity.linaro-london.example.com/v3',
+                          status_code=401, json={'error': {'code': 401}})
+        started = time.monotonic()
+        results = self.results()
+        self.assertLess(time.monotonic() - started, quota.REGION_DEADLINE)
+        self.assertEqual('auth', results['linaro-london'].status)
+        self.assertIn('version document', results['linaro-london'].error)
+        self.assertEqual('ok', results['linaro-us'].status)
 
     def test_server_errors_are_retried_then_reported(self):
         # A proxy that echoes the request (password included) in its
