@@ -589,9 +589,11 @@ def run_plan(args):
     inv = load_inventory(args.inventory)
     demand = _load_demand(args, inv)
     pools = _pools(args, inv)
+    from nodepool_aarch64.capacity.apply import check_output
     if args.write_inventory:
-        from nodepool_aarch64.capacity.apply import check_output
         check_output(args.write_inventory, 'inventory')
+    if args.windows_output:
+        check_output(args.windows_output, 'windows output')
     plan, objectives, quotas, fit, held = _plan(args, inv, demand, pools)
     full = sum(quotas.values())
     out = {'slo': [str(o) for o in objectives], 'feasible': plan.feasible,
@@ -620,10 +622,14 @@ def run_plan(args):
                    'windows': section.count('- name: plan-')}
     out['schedule'] = plan.schedule.as_dict()
     out['min-ready'] = plan.min_ready.as_dict()
-    if args.write_inventory:
-        atomic_write(args.write_inventory, merged)
-    if args.windows_output:
-        atomic_write(args.windows_output, section)
+    for path, text in ((args.write_inventory, merged),
+                       (args.windows_output, section)):
+        if path:
+            try:
+                atomic_write(path, text)
+            except OSError as e:
+                raise InputError(path, None, '',
+                                 f'cannot write: {e.strerror}')
     _print_plan(args, out, section)
     held_ok = held is None or out['compare']['plan']['held-out']['slo-met']
     return 0 if held_ok else 1

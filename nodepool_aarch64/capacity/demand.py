@@ -250,7 +250,9 @@ def from_csv(path, labels=None):
     text = read_text(path)
     rows, skipped = [], {}
     with io.StringIO(text, newline='') as f:
-        reader = csv.DictReader(f)
+        # strict: an unterminated quote is an error, not a field that
+        # swallows the rest of the file.
+        reader = csv.DictReader(f, strict=True)
         header = reader.fieldnames or []
         label_column = 'nodeset' if 'nodeset' in header and \
             'label' not in header else 'label'

@@ -118,6 +118,27 @@ class TestNumbersAndDevices(base.TestCase):
             self.assertEqual(2, code, (argv, err))
             self.assertEqual(1, len(err.strip().splitlines()), (argv, err))
 
+    def test_directory_outputs_and_unterminated_quotes(self):
+        d = self.tempdir()
+        csv_path = os.path.join(d, 'demand.csv')
+        with open(csv_path, 'w') as f:
+            f.write('pipeline,label,start_time,end_time\n'
+                    '"gate,ubuntu-noble-arm64,2026-01-06T09:00,'
+                    '2026-01-06T09:30\n'
+                    'gate,ubuntu-noble-arm64,2026-01-06T10:00,'
+                    '2026-01-06T10:30\n')
+        for argv, expect in (
+                (('capacity', 'plan', '--windows-output', d),
+                 'is a directory'),
+                (('capacity', 'plan', '--write-inventory', d),
+                 'is a directory'),
+                (('capacity', 'simulate', '--csv', csv_path),
+                 'invalid CSV')):
+            code, _, err = self.run_cli(*argv)
+            self.assertEqual(2, code, (argv, err))
+            self.assertIn(expect, err)
+        self.assertEqual(['demand.csv'], os.listdir(d))
+
     def test_fifo_inputs_do_not_block(self):
         fifo = os.path.join(self.tempdir(), 'fifo')
         os.mkfifo(fifo)
