@@ -237,9 +237,6 @@ def from_zuul_builds(path, labels=None, text=None):
     return demand
 
 
-CSV_COLUMNS = ('pipeline', 'label', 'start_time', 'end_time')
-
-
 def from_csv(path, labels=None):
     """Read CSV with a header row.
 
@@ -290,18 +287,6 @@ def from_csv(path, labels=None):
     demand = _from_absolute(rows)
     demand.skipped = skipped
     return demand
-
-
-def write_csv(demand, path):
-    with open(path, 'w', encoding='utf-8', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(('enqueue_time', 'pipeline', 'label', 'start_time',
-                         'end_time'))
-        for arrival, pipeline, label, hold in demand.records():
-            at = demand.origin + datetime.timedelta(seconds=arrival)
-            end = at + datetime.timedelta(seconds=hold)
-            writer.writerow((at.isoformat(), pipeline, label, at.isoformat(),
-                             end.isoformat()))
 
 
 # The weekly shape of CI demand: busy on weekday working hours across

@@ -68,9 +68,6 @@ class Schedule:
             caps = cap
         return caps
 
-    def total_at(self, second_of_week):
-        return sum(self.at(second_of_week))
-
     def hourly_totals(self):
         """Mean total max-servers in each of the 168 hours of the week."""
         totals = [0.0] * 168

@@ -6,7 +6,6 @@ from nodepool_aarch64.errors import one_line
 
 ERROR = 'error'
 WARNING = 'warning'
-SEVERITIES = (ERROR, WARNING)
 
 
 @dataclasses.dataclass(frozen=True, order=True)

@@ -7,7 +7,6 @@ is served only when some provider's section chain lists it.
 """
 
 KINDS = ('image', 'flavor', 'label', 'section', 'provider')
-LISTS = ('labels', 'images', 'flavors')
 
 
 class Stanza:

@@ -16,6 +16,7 @@ from nodepool_aarch64 import cli
 from nodepool_aarch64.capacity import demand as dm
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
+from tests.unit import test_capacity_demand
 
 UTC = datetime.timezone.utc
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -48,7 +49,7 @@ class CliTest(testtools.TestCase):
                               seed=seed, week_factors=factors,
                               origin=origin or MAINTENANCE_WEEK)
         path = self.path(name)
-        dm.write_csv(demand, path)
+        test_capacity_demand.write_csv(demand, path)
         return path
 
     def assertUnusable(self, args, *words):
