@@ -10,6 +10,7 @@ test-requirements.txt pins the Zuul release.
 
 import configparser
 import os
+import shutil
 import types
 
 from zuul import configloader
@@ -32,7 +33,19 @@ sshkey=/dev/null
 """
 
 
+class MissingBwrap(Exception):
+    pass
+
+
+def require_bwrap():
+    """Zuul's ConnectionRegistry runs bwrap; say what to install without."""
+    if shutil.which('bwrap') is None:
+        raise MissingBwrap('bwrap not found: install the Debian package '
+                           'bubblewrap (tools/test-setup.sh does)')
+
+
 def connection_registry():
+    require_bwrap()
     config = configparser.ConfigParser()
     config.read_string(ZUUL_CONF)
     registry = connections.ConnectionRegistry()

@@ -22,6 +22,7 @@ def registry_with_clouds(inv):
         text += f'\n[connection {cloud}]\ndriver=openstack\ncloud={cloud}\n'
     config = configparser.ConfigParser()
     config.read_string(text)
+    zuulparse.require_bwrap()
     registry = connections.ConnectionRegistry()
     registry.configure(config, sources=True, triggers=True, reporters=True,
                        providers=True)
