@@ -8,6 +8,7 @@ import os
 import re
 import sys
 
+from nodepool_aarch64 import texttable
 from nodepool_aarch64.capacity import launcher_cli
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
@@ -158,9 +159,7 @@ def quota_table(results):
             cells.append(text)
         rows.append([r.provider, r.region, r.status] + cells
                     + [r.sizing.binding, str(r.sizing.max_servers)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ['  '.join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-             for row in rows]
+    lines = texttable.lines(rows)
     lines.append('')
     lines.append('Each resource: limit (in use) -> servers it allows after '
                  'reserved servers, sized by the largest flavor; '
@@ -408,10 +407,8 @@ def summary_text(summary):
             rows.append([f'{kind} {name}', str(block['requests'])] +
                         [str(block[k]) for k in ('p50', 'p95', 'p99',
                                                  'mean', 'unserved')])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines.append('wait in minutes until a node is ready:')
-    lines += ['  ' + '  '.join(c.ljust(w) for c, w in zip(r, widths))
-              .rstrip() for r in rows]
+    lines += texttable.lines(rows, indent='  ')
     if summary.get('skipped'):
         lines.append('skipped builds: ' + ', '.join(
             f'{k} ({v})' for k, v in sorted(summary['skipped'].items())))

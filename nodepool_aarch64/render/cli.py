@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 
+from nodepool_aarch64 import texttable
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
@@ -104,6 +105,4 @@ def table(inv, at=None):
             str(sizings[n].max_servers) if n in label.providers else '-'
             for n in names])
     rows.append(['bound by'] + [sizings[n].binding for n in names])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return '\n'.join('  '.join(cell.ljust(w) for cell, w in zip(r, widths))
-                     .rstrip() for r in rows)
+    return '\n'.join(texttable.lines(rows))
