@@ -170,7 +170,7 @@ class Provider:
         return self.flavor_names.get(flavor, flavor)
 
 
-WEEKDAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
+WEEKDAYS = timeutil.WEEKDAYS
 
 
 @dataclasses.dataclass(frozen=True)

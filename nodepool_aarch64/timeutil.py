@@ -9,6 +9,8 @@ hold, so that a week added or subtracted later can never overflow.
 import datetime
 
 UTC = datetime.timezone.utc
+# In datetime.weekday() order; the inventory's "days" are these names.
+WEEKDAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
 MIN_YEAR = 1970
 MAX_YEAR = 9000
 

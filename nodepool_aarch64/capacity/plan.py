@@ -21,6 +21,7 @@ values are merged into windows.
 import dataclasses
 import math
 
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.capacity import simulate as sim
 from nodepool_aarch64.errors import InputError
@@ -432,7 +433,7 @@ def windows(schedule, base, min_ready=None, base_ready=None):
     for n, ((a, b, (servers, ready)), ds) in enumerate(sorted(
             groups.items(), key=lambda kv: (kv[1][0], kv[0][0]))):
         window = {'name': f'plan-{n + 1}',
-                  'days': [WEEKDAY_NAMES[d] for d in ds],
+                  'days': [timeutil.WEEKDAYS[d] for d in ds],
                   'start': _clock(a), 'end': _clock(b % sc.DAY)}
         if servers:
             window['max-servers'] = dict(servers)
@@ -440,9 +441,6 @@ def windows(schedule, base, min_ready=None, base_ready=None):
             window['min-ready'] = dict(ready)
         out.append(window)
     return out
-
-
-WEEKDAY_NAMES = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
 
 
 def _clock(second):

@@ -15,13 +15,14 @@ matplotlib.use('Agg')  # files only; no display on servers or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
+from nodepool_aarch64 import timeutil  # noqa: E402
 from nodepool_aarch64.render.write import write_files  # noqa: E402
 
 DEMAND_PNG = 'demand-capacity.png'
 WAITS_PNG = 'waits.png'
 PAGE = 'index.md'
 QUANTILES = (50, 95, 99)
-_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+_DAYS = tuple(day.capitalize() for day in timeutil.WEEKDAYS)
 
 
 def plot_demand(demand, schedules, warning=None):

@@ -9,6 +9,8 @@ inventory windows into a schedule.
 
 import datetime
 
+from nodepool_aarch64 import timeutil
+
 WEEK = 7 * 24 * 3600
 HOUR = 3600
 DAY = 24 * 3600
@@ -100,7 +102,7 @@ class Schedule:
         }
 
 
-_DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+_DAYS = tuple(day.capitalize() for day in timeutil.WEEKDAYS)
 
 
 def _week_label(second):
