@@ -128,6 +128,28 @@ def node_root(arch='arm64', packages=NODE_PACKAGES):
                        arch=arch)
 
 
+def fresh_root(fixture, lower, parent, root):
+    """A throw-away copy of the cached root ``lower`` at ``root``.
+
+    An overlay mount (upper and work directories under ``parent``) makes
+    it in milliseconds, unmounted in ``fixture``'s cleanup; where
+    overlayfs is unavailable the root is copied.
+    """
+    upper = os.path.join(parent, 'upper')
+    work = os.path.join(parent, 'work')
+    for d in (root, upper, work):
+        os.makedirs(d)
+    mount = subprocess.run(
+        ['mount', '-t', 'overlay', 'overlay', '-o',
+         f'lowerdir={lower},upperdir={upper},workdir={work}', root],
+        capture_output=True, text=True)
+    if mount.returncode == 0:
+        fixture.addCleanup(Arm64Node._umount, root)
+    else:
+        os.rmdir(root)
+        subprocess.run(['cp', '-a', lower, root], check=True)
+
+
 class Arm64Node(fixtures.Fixture):
     """A running emulated aarch64 node at ``<parent>/root``.
 
@@ -158,19 +180,7 @@ class Arm64Node(fixtures.Fixture):
         self.start_sshd()
 
     def _mount_root(self, lower):
-        upper = os.path.join(self.parent, 'upper')
-        work = os.path.join(self.parent, 'work')
-        for d in (self.root, upper, work):
-            os.makedirs(d)
-        mount = subprocess.run(
-            ['mount', '-t', 'overlay', 'overlay', '-o',
-             f'lowerdir={lower},upperdir={upper},workdir={work}', self.root],
-            capture_output=True, text=True)
-        if mount.returncode == 0:
-            self.addCleanup(self._umount, self.root)
-        else:
-            os.rmdir(self.root)
-            subprocess.run(['cp', '-a', lower, self.root], check=True)
+        fresh_root(self, lower, self.parent, self.root)
 
     def _mount_api_filesystems(self):
         # sshd needs /dev/null, ptys and /proc; sudo needs /proc too.

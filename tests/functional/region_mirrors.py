@@ -273,26 +273,13 @@ def debian_uri():
 
 
 def _cached_root():
-    """A pristine Debian root with python3 and pip, built once."""
-    root = os.path.join(CACHE_DIR, f'debian-{DEBIAN_RELEASE}-root')
-    os.makedirs(CACHE_DIR, exist_ok=True)
-    with open(os.path.join(CACHE_DIR, '.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(os.path.join(root, '.complete')):
-            return root
-        partial = root + '.partial'
-        shutil.rmtree(partial, ignore_errors=True)
-        proc = subprocess.run(
-            ['debootstrap', '--variant=minbase',
-             '--include=python3,python3-pip', DEBIAN_RELEASE, partial,
-             debian_uri()], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError('debootstrap failed:\n' + proc.stdout[-2000:]
-                               + proc.stderr[-2000:])
-        shutil.rmtree(root, ignore_errors=True)
-        _write(os.path.join(partial, '.complete'), '')
-        os.rename(partial, root)
-        return root
+    """A pristine Debian root of this machine's architecture with python3
+    and pip, built once (the shared root builder, without emulation)."""
+    # Imported here: arm64node takes its cache directory and Debian
+    # mirror from this module.
+    from tests.functional import arm64node
+    return arm64node.cached_root(('python3', 'python3-pip'), name='chroot',
+                                 arch=dpkg_arch())
 
 
 class DebianNode(fixtures.Fixture):
@@ -308,21 +295,8 @@ class DebianNode(fixtures.Fixture):
         self.root = os.path.join(parent, 'root')
 
     def _setUp(self):
-        lower = _cached_root()
-        upper = os.path.join(self.parent, 'upper')
-        work = os.path.join(self.parent, 'work')
-        for d in (self.root, upper, work):
-            os.makedirs(d)
-        mount = subprocess.run(
-            ['mount', '-t', 'overlay', 'overlay', '-o',
-             f'lowerdir={lower},upperdir={upper},workdir={work}', self.root],
-            capture_output=True, text=True)
-        if mount.returncode == 0:
-            self.addCleanup(subprocess.run, ['umount', self.root],
-                            check=True)
-        else:
-            os.rmdir(self.root)
-            subprocess.run(['cp', '-a', lower, self.root], check=True)
+        from tests.functional import arm64node
+        arm64node.fresh_root(self, _cached_root(), self.parent, self.root)
 
 
 def in_root(root, *argv, **kwargs):
