@@ -74,3 +74,31 @@ def required_projects(loaded=()):
                         project = project['name']
                     names.add(project)
     return sorted(names - set(loaded))
+
+
+# The pipelines a site provides that this repository's project templates
+# name (check-arm64 is this repository's own); deliberately small.
+SITE_PIPELINES = """\
+- pipeline:
+    name: check
+    manager: independent
+    trigger:
+      gerrit:
+        - event: patchset-created
+- pipeline:
+    name: gate
+    manager: dependent
+    trigger:
+      gerrit:
+        - event: comment-added
+          approval:
+            - Workflow: 1
+- pipeline:
+    name: experimental
+    manager: independent
+    precedence: low
+    trigger:
+      gerrit:
+        - event: comment-added
+          comment: (?i)^\\s*check experimental\\s*$
+"""

@@ -39,29 +39,7 @@ NODES_TIMEOUT = 120
 # What a site provides and this repository expects: the base job, the
 # pipelines this repository's project templates name, and, for the
 # tests, a pipeline fed by pushes (the git driver's ref-updated event).
-SITE_CONFIG = """\
-- pipeline:
-    name: check
-    manager: independent
-    trigger:
-      gerrit:
-        - event: patchset-created
-- pipeline:
-    name: gate
-    manager: dependent
-    trigger:
-      gerrit:
-        - event: comment-added
-          approval:
-            - Workflow: 1
-- pipeline:
-    name: experimental
-    manager: independent
-    precedence: low
-    trigger:
-      gerrit:
-        - event: comment-added
-          comment: (?i)^\\s*check experimental\\s*$
+SITE_CONFIG = gitrepos.SITE_PIPELINES + """\
 - pipeline:
     name: %(push)s
     manager: independent

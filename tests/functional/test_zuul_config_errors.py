@@ -24,29 +24,7 @@ TENANT = 'arm64'
 THIS_PROJECT = 'nodepool-aarch64'
 SITE_PROJECT = 'site-config'
 # What a site provides and this repository expects; deliberately small.
-SITE_CONFIG = """\
-- pipeline:
-    name: check
-    manager: independent
-    trigger:
-      gerrit:
-        - event: patchset-created
-- pipeline:
-    name: gate
-    manager: dependent
-    trigger:
-      gerrit:
-        - event: comment-added
-          approval:
-            - Workflow: 1
-- pipeline:
-    name: experimental
-    manager: independent
-    precedence: low
-    trigger:
-      gerrit:
-        - event: comment-added
-          comment: (?i)^\\s*check experimental\\s*$
+SITE_CONFIG = gitrepos.SITE_PIPELINES + """\
 - job:
     name: base
     parent: null
