@@ -1,10 +1,11 @@
 """Time the functional suite and print what its launcher tests measured.
 
-Runs ``stestr --test-path ./tests/functional run --concurrency 1`` (the
-``functional`` tox environment's command) from the repository root with
+Runs ``stestr --test-path ./tests/functional run --worker-file
+tests/functional/workers.yaml`` (the ``functional`` tox environment's
+command) from the repository root with
 the stestr of this Python environment, then prints:
 
-- the wall time of the whole run, against the 5 minute target;
+- the wall time of the whole run, against the 10 minute target;
 - per label, the time from node request to fulfilled, as ZooKeeper
   timed it (request created -> launcher's last write), on a real
   nodepool-launcher with the fake cloud;
@@ -23,13 +24,14 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, 'functional-logs', 'benchmark.json')
-TARGET_SECONDS = 300
+WORKERS = os.path.join('tests', 'functional', 'workers.yaml')
+TARGET_SECONDS = 600
 
 
 def main(argv):
     stestr = os.path.join(os.path.dirname(sys.executable), 'stestr')
     command = [stestr, '--test-path', './tests/functional', 'run',
-               '--concurrency', '1'] + argv
+               '--worker-file', WORKERS] + argv
     if os.path.exists(RESULTS):
         os.unlink(RESULTS)
     start = time.monotonic()
