@@ -15,7 +15,7 @@ def file_facts(*regions):
         facts_mod.ProviderFacts(
             None, cloud, region, quota, model.Quota(),
             None if flavors is None else
-            {n: facts_mod.CloudFlavor(n, c, r)
+            {n: model.Flavor(n, c, r)
              for n, (c, r) in flavors.items()})
         for cloud, region, flavors, quota in regions))
 

@@ -12,15 +12,15 @@ import types
 from nodepool.driver.openstack import adapter
 import testtools
 
-from nodepool_aarch64.check.facts import CloudFlavor
+from nodepool_aarch64.model import Flavor
 from nodepool_aarch64.check.rules.flavors import flavor_by_ram
 
 # Ties on RAM are where a RAM-only sort went wrong: Nodepool breaks them
 # by name.
 FLAVORS = [
-    CloudFlavor('zz.large', 8, 16384), CloudFlavor('aa.large', 16, 16384),
-    CloudFlavor('m1.small', 2, 4096), CloudFlavor('m1.medium', 4, 8192),
-    CloudFlavor('opendev.medium', 4, 8192), CloudFlavor('xl', 32, 65536),
+    Flavor('zz.large', 8, 16384), Flavor('aa.large', 16, 16384),
+    Flavor('m1.small', 2, 4096), Flavor('m1.medium', 4, 8192),
+    Flavor('opendev.medium', 4, 8192), Flavor('xl', 32, 65536),
 ]
 
 
