@@ -19,7 +19,8 @@ from nodepool_aarch64.errors import InputError
 
 NODEPOOL_KEYS = frozenset(('providers', 'labels', 'diskimages',
                            'zookeeper-servers'))
-# Top-level diskimage keys that only make sense where the image is built.
+# Top-level diskimage keys that only make sense where the image is built:
+# a launcher's file names its images and nothing more.
 BUILD_KEYS = frozenset(('elements', 'dib-cmd', 'parent', 'env-vars'))
 ZUUL_STANZAS = frozenset((
     'job', 'nodeset', 'project', 'project-template', 'pipeline', 'secret',
@@ -30,6 +31,15 @@ ZUUL_STANZAS = frozenset((
 DEFAULT_BOOT_TIMEOUT = 60
 DEFAULT_LAUNCH_TIMEOUT = 3600
 DEFAULT_LAUNCH_RETRIES = 3
+
+
+def built_here(entry):
+    """Whether a top-level diskimage entry is built by the file it is in.
+
+    The one answer to the question: a builder is a file that builds an
+    image, and a rule asking who builds an image asks the same thing.
+    """
+    return isinstance(entry, dict) and bool(BUILD_KEYS & set(entry))
 
 
 def _items(value):
@@ -213,6 +223,10 @@ class NodepoolFile(Source):
         except TypeError:  # an unhashable name from a broken file
             return None
 
+    def builds(self, name):
+        """Whether this file builds the diskimage ``name``."""
+        return built_here(self.diskimage(name))
+
     @property
     def is_launcher(self):
         """A launcher is what has pools: that is what nodepool-launcher
@@ -221,7 +235,7 @@ class NodepoolFile(Source):
 
     @property
     def is_builder(self):
-        return any(BUILD_KEYS & set(d) for d in self.diskimages)
+        return any(built_here(d) for d in self.diskimages)
 
     @property
     def served_pool_labels(self):

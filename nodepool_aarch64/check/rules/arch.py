@@ -5,6 +5,7 @@ AArch64 image without UEFI firmware: there is no BIOS on aarch64.
 """
 
 from nodepool_aarch64.check import archinfo
+from nodepool_aarch64.check import configset as configset_mod
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
 UEFI_KEY = 'hw_firmware_type'
@@ -73,8 +74,8 @@ def arm64_without_efi_element(configset, context):
                     archinfo.image_arch(configset, name) != archinfo.ARM64:
                 continue
             _, _, elements = archinfo.resolved(f, name)
-            if 'elements' not in entry and 'parent' not in entry:
-                continue  # not built here
+            if not configset_mod.built_here(entry):
+                continue
             if not entry.get('elements') and not _uploaded(f, name):
                 # A placeholder for another builder's image: OpenDev's
                 # builder files declare each other's images this way.

@@ -6,9 +6,6 @@ file and then end as NODE_FAILURE, or crash a launcher on restart.
 
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
-# Keys that make a top-level diskimage something this builder builds.
-BUILT_BY = frozenset(('elements', 'dib-cmd', 'parent'))
-
 
 @rule('NPA010', ERROR, 'a Zuul nodeset or job asks for a label that no '
       'launcher pool in the config set (or the tenant, when given) serves')
@@ -186,8 +183,7 @@ def diskimage_not_uploaded(configset, context):
             if not p.is_openstack:
                 continue
             for image in _used_images(p):
-                building = [b for b in builders
-                            if _builds(b, image)]
+                building = [b for b in builders if b.builds(image)]
                 if not building:
                     yield f.finding(
                         p.diskimages[image], 'NPA015', ERROR,
@@ -208,11 +204,6 @@ def _used_images(provider):
     used = {label.diskimage for pool in provider.pools if pool.enabled
             for label in pool.labels}
     return [name for name in provider.diskimages if name in used]
-
-
-def _builds(builder, image):
-    entry = builder.diskimage(image)
-    return entry is not None and bool(BUILT_BY & set(entry))
 
 
 def _uploads(builder, provider, image):
