@@ -8,15 +8,23 @@ property.  Unknown is an answer: rules compare only what is known.
 
 import re
 
-ARM64 = 'arm64'
+from nodepool_aarch64.model import AMD64, ARM64, ARM64_NAMES
+
 X86_64 = 'x86_64'
+_X86_64_NAMES = (AMD64, X86_64, 'x86-64')
+
+
+def _word(names):
+    alternatives = '|'.join(re.escape(n) for n in names)
+    return re.compile(rf'(?<![a-z0-9])({alternatives})(?![a-z0-9])')
+
 
 _NAME_PATTERNS = (
-    (re.compile(r'(?<![a-z0-9])(arm64|aarch64)(?![a-z0-9])'), ARM64),
-    (re.compile(r'(?<![a-z0-9])(amd64|x86[_-]64)(?![a-z0-9])'), X86_64),
+    (_word(ARM64_NAMES), ARM64),
+    (_word(_X86_64_NAMES), X86_64),
 )
-_VALUES = {'arm64': ARM64, 'aarch64': ARM64,
-           'amd64': X86_64, 'x86_64': X86_64, 'x86-64': X86_64}
+_VALUES = {**dict.fromkeys(ARM64_NAMES, ARM64),
+           **dict.fromkeys(_X86_64_NAMES, X86_64)}
 _ARCH_VARS = ('ARCH', 'DIB_ARCH')
 _ARCH_PROPERTIES = ('architecture', 'hw_architecture')
 

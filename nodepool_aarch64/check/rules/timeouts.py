@@ -13,7 +13,7 @@ from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
 
 def _serves_arm64(configset, provider):
-    return any(archinfo.label_arch(configset, label) == archinfo.ARM64
+    return any(archinfo.label_arch(configset, label) == model.ARM64
                for label in provider.pool_labels)
 
 
