@@ -87,7 +87,6 @@ def uefi_boot(metadata=UEFI_METADATA):
 # take several minutes on the donated clouds; x86 used 120 / 600.
 ARM64_BOOT_TIMEOUT = 600
 ARM64_LAUNCH_TIMEOUT = 800
-DEFAULT_LAUNCH_RETRIES = 3
 
 # diskimage-builder elements for a minimal cloud image of each distro.
 DISTRO_ELEMENTS = types.MappingProxyType({

@@ -1,4 +1,5 @@
-"""Nodepool's own ConfigValidator, run the one way the project runs it.
+"""Nodepool as the project uses it: its validator, run one way, and the
+facts the project borrows from it, kept in one place.
 
 ``check`` turns what it reports into findings and ``capacity apply``
 refuses a render it rejects; both see the same records, captured the
@@ -24,6 +25,31 @@ import re
 import tempfile
 
 LOGGER = 'nodepool.cmd.config_validator'
+
+# Facts of Nodepool 11 it keeps in code rather than in an API; each has a
+# test in tests/unit/test_nodepool_pins.py that runs Nodepool's own code
+# and fails when an upgrade disagrees.
+#
+# The top-level keys that make a YAML mapping a Nodepool config.
+TOP_LEVEL_KEYS = frozenset(('providers', 'labels', 'diskimages',
+                            'zookeeper-servers'))
+# The OpenStack driver's provider defaults, in seconds (and tries).
+DEFAULT_BOOT_TIMEOUT = 60
+DEFAULT_LAUNCH_TIMEOUT = 3600
+DEFAULT_LAUNCH_RETRIES = 3
+# Nodepool switches a provider whose name starts with this to its fake
+# driver, whatever its ``driver:`` says (a legacy of its own tests).
+FAKE_PREFIX = 'fake'
+
+
+def provider_driver(provider):
+    """The driver Nodepool runs a provider mapping with: its ``driver``
+    (absent: openstack), unless its name makes it the fake one."""
+    name = provider.get('name')
+    if isinstance(name, str) and name.startswith(FAKE_PREFIX):
+        return 'fake'
+    return provider.get('driver', 'openstack')
+
 
 _validator = None
 

@@ -11,6 +11,7 @@ from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.engines import nodepool
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import schema
 
@@ -187,7 +188,7 @@ def _provider(reader, i, raw, timeouts, flavors):
         boot_timeout=timeout('boot-timeout', model.ARM64_BOOT_TIMEOUT),
         launch_timeout=timeout('launch-timeout', model.ARM64_LAUNCH_TIMEOUT),
         launch_retries=timeout('launch-retries',
-                               model.DEFAULT_LAUNCH_RETRIES),
+                               nodepool.DEFAULT_LAUNCH_RETRIES),
         flavor_names=types.MappingProxyType(dict(raw.get('flavors', {}))))
 
 
