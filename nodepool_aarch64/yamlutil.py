@@ -182,7 +182,9 @@ class _Loader(_BaseLoader):
         return result
 
 
-def _construct_encrypted(loader, node):
+def _construct_encrypted(_loader, node):
+    # PyYAML passes every constructor its loader; a secret needs only
+    # the node, whose text is checked and never kept.
     if isinstance(node, yaml.ScalarNode):
         chunks = [node]
     elif isinstance(node, yaml.SequenceNode) and all(
