@@ -124,10 +124,11 @@ class _Loader(_BaseLoader):
     def construct_object(self, node, deep=False):
         # PyYAML's constructors raise plain Python errors for values that
         # parse but cannot be built: 2026-02-30, "!!int abc", an integer
-        # longer than Python converts.  Give them the node's line.
+        # longer than Python converts, an empty "!!int ''" (IndexError).
+        # Give them the node's line.
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, KeyError, AttributeError,
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError,
                 OverflowError) as e:
             # The value itself is not repeated: it may be a secret.
             raise yaml.constructor.ConstructorError(

@@ -14,6 +14,8 @@ UNBUILDABLE = {
     'bool tag on a word': '!!bool maybe',
     'timestamp tag on a word': '!!timestamp foo',
     'integer past the conversion limit': '9' * 5000,
+    'int tag on an empty string': "!!int ''",
+    'float tag on an empty string': "!!float ''",
 }
 
 
