@@ -36,11 +36,7 @@ class _Reader:
 def load_inventory(path=None):
     """Load, validate and model an inventory; None loads the shipped one."""
     path = DEFAULT_INVENTORY if path is None else path
-    data, duplicates = yamlutil.load_single(path)
-    if duplicates:
-        dup = duplicates[0]
-        raise InputError(path, dup.line, str(dup.key),
-                         f'duplicate key (first at line {dup.first_line})')
+    data = yamlutil.load_strict(path)
     if not isinstance(data, dict):
         raise InputError(path, getattr(data, 'line', 1), '',
                          'expected a mapping of inventory sections')
