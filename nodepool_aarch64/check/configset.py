@@ -231,6 +231,14 @@ class NodepoolFile(Source):
     def is_builder(self):
         return any(built_here(d) for d in self.diskimages)
 
+    def all_pool_labels(self, openstack=False):
+        """Every pool label of the file; with ``openstack``, only those of
+        providers that boot images Nodepool manages (a static or
+        Kubernetes provider has no diskimages to check)."""
+        return [label for p in self.providers
+                if p.is_openstack or not openstack
+                for label in p.pool_labels]
+
     @property
     def served_pool_labels(self):
         return [label for p in self.providers for pool in p.pools
