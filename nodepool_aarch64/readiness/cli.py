@@ -1,10 +1,10 @@
 """``nodepool-aarch64 readiness``: may an Arm64 job vote yet?"""
 
-import argparse
 import datetime
 import re
 
 from nodepool_aarch64 import timeutil
+from nodepool_aarch64.cliutil import add_command
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.readiness import criteria as crit
 
@@ -44,10 +44,10 @@ while not ready for gate; 2 unusable input.
 
 
 def register(subparsers):
-    p = subparsers.add_parser(
-        'readiness', help='may an Arm64 job move to check-arm64 or gate?',
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(
+        subparsers, 'readiness',
+        help='may an Arm64 job move to check-arm64 or gate?',
+        description=DESCRIPTION)
     src = p.add_argument_group('builds (one of)')
     src.add_argument('--zuul-url', metavar='URL',
                      help="zuul-web's API root, e.g. "

@@ -1,11 +1,10 @@
 """``nodepool-aarch64 render``."""
 
-import argparse
 import os
 import sys
 
 from nodepool_aarch64 import texttable
-from nodepool_aarch64 import timeutil
+from nodepool_aarch64.cliutil import add_command, parse_at
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import COMMITTED, render_all
@@ -36,10 +35,10 @@ zuul.d/nodesets.yaml, the mirror list and the docs' tables).
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        'render', help='render Nodepool, zuul-launcher and Zuul config',
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, 'render',
+        help='render Nodepool, zuul-launcher and Zuul config',
+        description=DESCRIPTION)
     parser.add_argument(
         '--inventory', metavar='FILE',
         help='inventory YAML (default: the shipped Linaro inventory)')
@@ -59,13 +58,6 @@ def register(subparsers):
         '--check', action='store_true',
         help='write nothing; exit 1 if any file is stale or missing')
     parser.set_defaults(func=run)
-
-
-def parse_at(text):
-    try:
-        return timeutil.parse_utc(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e))
 
 
 def run(args):
