@@ -78,21 +78,26 @@ def image_evidence(configset, name, provider_entry=None):
         evidence.append((arch, f'diskimage name {name}'))
     for f in configset.files_defining(name):
         env, meta, _ = resolved(f, name)
-        for var in _ARCH_VARS:
-            arch = of_value(env.get(var))
-            if arch:
-                evidence.append((arch, f'{var}={env[var]} in {f.name}'))
-        for prop in _ARCH_PROPERTIES:
-            arch = of_value(meta.get(prop))
-            if arch:
-                evidence.append((arch, f'metadata {prop}={meta[prop]}'))
+        evidence += _values(env, _ARCH_VARS,
+                            lambda k, v, f=f: f'{k}={v} in {f.name}')
+        evidence += _values(meta, _ARCH_PROPERTIES,
+                            lambda k, v: f'metadata {k}={v}')
     if provider_entry is not None and \
             isinstance(provider_entry.get('meta'), dict):
-        for prop in _ARCH_PROPERTIES:
-            arch = of_value(provider_entry['meta'].get(prop))
-            if arch:
-                evidence.append((arch, f'meta {prop}'))
+        evidence += _values(provider_entry['meta'], _ARCH_PROPERTIES,
+                            lambda k, v: f'meta {k}')
     return evidence
+
+
+def _values(mapping, keys, why):
+    """[(arch, why(key, value))] for the ``keys`` of ``mapping`` whose
+    value names an architecture."""
+    found = []
+    for key in keys:
+        arch = of_value(mapping.get(key))
+        if arch:
+            found.append((arch, why(key, mapping[key])))
+    return found
 
 
 def image_arch(configset, name, provider_entry=None):
