@@ -26,7 +26,7 @@ import tempfile
 
 LOGGER = 'nodepool.cmd.config_validator'
 
-# Facts of Nodepool 11 it keeps in code rather than in an API; each has a
+# Facts Nodepool 11 keeps in its code rather than in an API; each has a
 # test in tests/unit/test_nodepool_pins.py that runs Nodepool's own code
 # and fails when an upgrade disagrees.
 #
