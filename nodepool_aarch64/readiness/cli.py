@@ -1,6 +1,6 @@
 """``nodepool-aarch64 readiness``: may an Arm64 job vote yet?"""
 
-from nodepool_aarch64.cliutil import add_command
+from nodepool_aarch64.cliutil import add_command, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.readiness import criteria as crit
 from nodepool_aarch64.readiness import report
@@ -150,11 +150,8 @@ def run(args):
     jobs, window = evaluate.run(args, t)
     if args.plot:
         from nodepool_aarch64.readiness import plot
-        try:
+        with writing(args.plot):
             plot.write(args.plot, jobs, t, window['start'])
-        except OSError as e:
-            raise InputError(e.filename or args.plot, None, '',
-                             f'cannot write: {e.strerror}')
     if args.format == 'json':
         print(report.as_json(jobs, window))
     else:

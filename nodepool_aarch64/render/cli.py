@@ -4,8 +4,7 @@ import os
 import sys
 
 from nodepool_aarch64 import texttable
-from nodepool_aarch64.cliutil import add_command, parse_at
-from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.cliutil import add_command, parse_at, writing
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import COMMITTED, render_all
 from nodepool_aarch64.render import capacity
@@ -77,11 +76,8 @@ def run(args):
                   f'{"--repo" if args.repo else "--output-dir"} {root})',
                   file=sys.stderr)
         return 1 if stale else 0
-    try:
+    with writing(root):
         changed = write_files(root, files)
-    except OSError as e:
-        raise InputError(e.filename or root, None, '',
-                         f'cannot write: {e.strerror}')
     print(f'{len(files)} files in {root}, {len(changed)} changed')
     print(table(inv, args.at))
     return 0
