@@ -63,11 +63,7 @@ class CloudRegion:
 
 def load(path):
     """[CloudRegion] from a facts file; InputError naming file:line."""
-    data, duplicates = yamlutil.load_single(path)
-    if duplicates:
-        dup = duplicates[0]
-        raise InputError(path, dup.line, str(dup.key),
-                         f'repeated (first at line {dup.first_line})')
+    data = yamlutil.load_strict(path)
     try:
         SCHEMA(data)
     except v.MultipleInvalid as e:

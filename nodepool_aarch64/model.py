@@ -13,13 +13,23 @@ import types
 
 from nodepool_aarch64 import timeutil
 
+# The architecture as the inventory, diskimage-builder's ARCH and Debian
+# name it; the other names it goes by (the kernel's and Glance's), which
+# labels, jobs and hosts use as often.
 ARM64 = 'arm64'
+AMD64 = 'amd64'
+ARM64_NAMES = (ARM64, 'aarch64')
 
-# Image properties Nova reads to boot an AArch64 guest: UEFI firmware
-# (there is no BIOS on aarch64), a virtio-scsi disk and the PL011 serial
-# console, so the console log is readable.
+# The image property that picks the guest firmware; an AArch64 guest has
+# no BIOS, so it must be UEFI.
+FIRMWARE_KEY = 'hw_firmware_type'
+UEFI = 'uefi'
+
+# Image properties Nova reads to boot an AArch64 guest: UEFI firmware,
+# a virtio-scsi disk and the PL011 serial console, so the console log is
+# readable.
 UEFI_METADATA = types.MappingProxyType({
-    'hw_firmware_type': 'uefi',
+    FIRMWARE_KEY: UEFI,
     'hw_disk_bus': 'scsi',
     'hw_scsi_model': 'virtio-scsi',
     'os_command_line': 'console=ttyAMA0',
@@ -52,10 +62,10 @@ def uefi_boot(metadata=UEFI_METADATA):
     Raises ValueError naming the property when the metadata does not
     describe a UEFI boot that an AArch64 cloud can do.
     """
-    firmware = metadata.get('hw_firmware_type')
-    if firmware != 'uefi':
-        raise ValueError(f'hw_firmware_type is {firmware!r}; an AArch64 '
-                         "guest boots only with 'uefi'")
+    firmware = metadata.get(FIRMWARE_KEY)
+    if firmware != UEFI:
+        raise ValueError(f'{FIRMWARE_KEY} is {firmware!r}; an AArch64 '
+                         f'guest boots only with {UEFI!r}')
     bus = metadata.get('hw_disk_bus', 'virtio')
     if bus not in ('scsi', 'virtio'):
         raise ValueError(f'hw_disk_bus {bus!r} is not scsi or virtio')
@@ -77,7 +87,6 @@ def uefi_boot(metadata=UEFI_METADATA):
 # take several minutes on the donated clouds; x86 used 120 / 600.
 ARM64_BOOT_TIMEOUT = 600
 ARM64_LAUNCH_TIMEOUT = 800
-DEFAULT_LAUNCH_RETRIES = 3
 
 # diskimage-builder elements for a minimal cloud image of each distro.
 DISTRO_ELEMENTS = types.MappingProxyType({

@@ -36,6 +36,18 @@ def read_bytes(path, limit=MAX_FILE_BYTES):
     return data
 
 
+def decode_utf8(raw, path, encoding='utf-8'):
+    """``raw`` as text; InputError naming the line of the first bad byte.
+
+    ``encoding`` is ``utf-8-sig`` where a byte-order mark is allowed.
+    """
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b'\n') + 1
+        raise InputError(path, line, '', 'not UTF-8 text')
+
+
 def is_regular_or_absent(path):
     """True when ``path`` is missing or (through symlinks) a regular file."""
     try:

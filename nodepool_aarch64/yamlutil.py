@@ -19,7 +19,7 @@ import binascii
 import yaml
 
 from nodepool_aarch64.errors import InputError
-from nodepool_aarch64.readfile import MAX_FILE_BYTES, read_bytes
+from nodepool_aarch64.readfile import MAX_FILE_BYTES, decode_utf8, read_bytes
 
 # Real project-config files expand to a few tens of thousands of nodes
 # through their anchors; a million is far above that and far below what
@@ -124,10 +124,11 @@ class _Loader(_BaseLoader):
     def construct_object(self, node, deep=False):
         # PyYAML's constructors raise plain Python errors for values that
         # parse but cannot be built: 2026-02-30, "!!int abc", an integer
-        # longer than Python converts.  Give them the node's line.
+        # longer than Python converts, an empty "!!int ''" (IndexError).
+        # Give them the node's line.
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, KeyError, AttributeError,
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError,
                 OverflowError) as e:
             # The value itself is not repeated: it may be a secret.
             raise yaml.constructor.ConstructorError(
@@ -182,7 +183,9 @@ class _Loader(_BaseLoader):
         return result
 
 
-def _construct_encrypted(loader, node):
+def _construct_encrypted(_loader, node):
+    # PyYAML passes every constructor its loader; a secret needs only
+    # the node, whose text is checked and never kept.
     if isinstance(node, yaml.ScalarNode):
         chunks = [node]
     elif isinstance(node, yaml.SequenceNode) and all(
@@ -259,11 +262,7 @@ def read_text(path):
     raw = read_bytes(path, MAX_FILE_BYTES)
     if b'\0' in raw:
         raise InputError(path, None, '', 'binary file, expected YAML text')
-    try:
-        return raw.decode('utf-8')
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b'\n') + 1
-        raise InputError(path, line, '', 'not UTF-8 text')
+    return decode_utf8(raw, path)
 
 
 def load_documents(path, text=None):
@@ -310,6 +309,20 @@ def load_single(path, text=None):
                          f'expected one YAML document, found '
                          f'{len(documents)}')
     return documents[0], duplicates
+
+
+def load_strict(path):
+    """One YAML document in which no mapping repeats a key.
+
+    For the project's own formats (inventory, cloud facts): a repeated
+    key there is a mistake whichever copy a reader would take.
+    """
+    data, duplicates = load_single(path)
+    if duplicates:
+        dup = duplicates[0]
+        raise InputError(path, dup.line, str(dup.key),
+                         f'duplicate key (first at line {dup.first_line})')
+    return data
 
 
 def line_of(data, keypath):

@@ -100,11 +100,8 @@ def read_text(path):
 
 
 def decode(raw, path):
-    try:
-        return raw.decode('utf-8-sig')
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b'\n') + 1
-        raise InputError(path, line, '', 'not UTF-8 text')
+    """Zuul's JSON as text: UTF-8, a byte-order mark allowed."""
+    return readfile.decode_utf8(raw, path, 'utf-8-sig')
 
 
 def check_list(text, path):
@@ -226,10 +223,15 @@ def _build(build, path, key):
 
 def load(paths):
     """Build records from saved builds API files; duplicates dropped."""
-    seen, out = set(), []
-    for path in paths:
-        for build in parse(check_list(read_text(path), path), path):
-            if build.uuid not in seen:
-                seen.add(build.uuid)
-                out.append(build)
-    return out
+    return list(unique(build for path in paths for build in
+                       parse(check_list(read_text(path), path), path)))
+
+
+def unique(builds):
+    """Each build once, the first time it is seen: saved files and
+    zuul-web's pages overlap."""
+    seen = set()
+    for build in builds:
+        if build.uuid not in seen:
+            seen.add(build.uuid)
+            yield build

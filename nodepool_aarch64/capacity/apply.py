@@ -9,12 +9,9 @@ the file, so its mtime and inode stay the same and Nodepool does not
 reload for nothing.
 """
 
-import logging
 import os
-import tempfile
 
-from nodepool.cmd.config_validator import ConfigValidator
-
+from nodepool_aarch64.engines.nodepool import validate_text
 from nodepool_aarch64.render import nodepool as render_nodepool
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.render.write import (atomic_write, remove_stale,
@@ -25,38 +22,6 @@ UNCHANGED, REPLACED, INVALID = 'unchanged', 'replaced', 'invalid'
 # A temporary file this old was left by a killed run, not by one still
 # writing (a write takes well under a second).
 STALE_SECONDS = 300
-
-
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        message = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            message += f': {" ".join(str(record.exc_info[1]).split())}'
-        self.messages.append(message)
-
-
-def validate_text(text):
-    """Nodepool's ConfigValidator on ``text``: list of error messages."""
-    collect = _Collect()
-    logger = logging.getLogger('nodepool.cmd.config_validator')
-    logger.addHandler(collect)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, 'nodepool.yaml')
-        with open(path, 'w') as f:
-            f.write(text)
-        try:
-            # No environment: the rendered config must not depend on
-            # variables of the host that runs apply.
-            failed = ConfigValidator(path).validate(env={})
-        finally:
-            logger.removeHandler(collect)
-    if failed and not collect.messages:
-        collect.messages.append('Nodepool rejected the config')
-    return collect.messages if failed else []
 
 
 def render(inv, launcher, at):

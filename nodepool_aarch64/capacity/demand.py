@@ -250,7 +250,12 @@ def from_csv(path, labels=None):
         # strict: an unterminated quote is an error, not a field that
         # swallows the rest of the file.
         reader = csv.DictReader(f, strict=True)
-        header = reader.fieldnames or []
+        try:
+            # The header is the first row read: a broken quote there is
+            # as much an invalid CSV as one further down.
+            header = reader.fieldnames or []
+        except csv.Error as e:
+            raise InputError(path, reader.line_num, '', f'invalid CSV: {e}')
         label_column = 'nodeset' if 'nodeset' in header and \
             'label' not in header else 'label'
         for column in ('pipeline', label_column, 'start_time', 'end_time'):

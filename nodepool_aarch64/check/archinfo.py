@@ -8,15 +8,23 @@ property.  Unknown is an answer: rules compare only what is known.
 
 import re
 
-ARM64 = 'arm64'
+from nodepool_aarch64.model import AMD64, ARM64, ARM64_NAMES
+
 X86_64 = 'x86_64'
+_X86_64_NAMES = (AMD64, X86_64, 'x86-64')
+
+
+def _word(names):
+    alternatives = '|'.join(re.escape(n) for n in names)
+    return re.compile(rf'(?<![a-z0-9])({alternatives})(?![a-z0-9])')
+
 
 _NAME_PATTERNS = (
-    (re.compile(r'(?<![a-z0-9])(arm64|aarch64)(?![a-z0-9])'), ARM64),
-    (re.compile(r'(?<![a-z0-9])(amd64|x86[_-]64)(?![a-z0-9])'), X86_64),
+    (_word(ARM64_NAMES), ARM64),
+    (_word(_X86_64_NAMES), X86_64),
 )
-_VALUES = {'arm64': ARM64, 'aarch64': ARM64,
-           'amd64': X86_64, 'x86_64': X86_64, 'x86-64': X86_64}
+_VALUES = {**dict.fromkeys(ARM64_NAMES, ARM64),
+           **dict.fromkeys(_X86_64_NAMES, X86_64)}
 _ARCH_VARS = ('ARCH', 'DIB_ARCH')
 _ARCH_PROPERTIES = ('architecture', 'hw_architecture')
 
@@ -70,21 +78,26 @@ def image_evidence(configset, name, provider_entry=None):
         evidence.append((arch, f'diskimage name {name}'))
     for f in configset.files_defining(name):
         env, meta, _ = resolved(f, name)
-        for var in _ARCH_VARS:
-            arch = of_value(env.get(var))
-            if arch:
-                evidence.append((arch, f'{var}={env[var]} in {f.name}'))
-        for prop in _ARCH_PROPERTIES:
-            arch = of_value(meta.get(prop))
-            if arch:
-                evidence.append((arch, f'metadata {prop}={meta[prop]}'))
+        evidence += _values(env, _ARCH_VARS,
+                            lambda k, v, f=f: f'{k}={v} in {f.name}')
+        evidence += _values(meta, _ARCH_PROPERTIES,
+                            lambda k, v: f'metadata {k}={v}')
     if provider_entry is not None and \
             isinstance(provider_entry.get('meta'), dict):
-        for prop in _ARCH_PROPERTIES:
-            arch = of_value(provider_entry['meta'].get(prop))
-            if arch:
-                evidence.append((arch, f'meta {prop}'))
+        evidence += _values(provider_entry['meta'], _ARCH_PROPERTIES,
+                            lambda k, v: f'meta {k}')
     return evidence
+
+
+def _values(mapping, keys, why):
+    """[(arch, why(key, value))] for the ``keys`` of ``mapping`` whose
+    value names an architecture."""
+    found = []
+    for key in keys:
+        arch = of_value(mapping.get(key))
+        if arch:
+            found.append((arch, why(key, mapping[key])))
+    return found
 
 
 def image_arch(configset, name, provider_entry=None):

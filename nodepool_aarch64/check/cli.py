@@ -1,12 +1,12 @@
 """``nodepool-aarch64 check``: cross-check Nodepool and Zuul config sets."""
 
-import argparse
 import sys
 
 from nodepool_aarch64.check import report
 from nodepool_aarch64.check import rules
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.check import tenant as tenant_mod
+from nodepool_aarch64.cliutil import add_command
 from nodepool_aarch64.errors import InputError
 
 DESCRIPTION = """\
@@ -43,10 +43,10 @@ def _epilog():
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        'check', help='check Nodepool and Zuul config for cross-file '
-        'mistakes', description=DESCRIPTION, epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, 'check',
+        help='check Nodepool and Zuul config for cross-file mistakes',
+        description=DESCRIPTION, epilog=_epilog())
     parser.add_argument('paths', nargs='+', metavar='PATH',
                         help='Nodepool or Zuul config file or directory')
     parser.add_argument('--format', choices=('text', 'json'),

@@ -15,21 +15,28 @@ from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.check import archinfo
 from nodepool_aarch64.check import findings
 from nodepool_aarch64.check import launcherobjects
+from nodepool_aarch64.engines import nodepool
 from nodepool_aarch64.errors import InputError
 
-NODEPOOL_KEYS = frozenset(('providers', 'labels', 'diskimages',
-                           'zookeeper-servers'))
-# Top-level diskimage keys that only make sense where the image is built.
+# Top-level diskimage keys that only make sense where the image is built:
+# a launcher's file names its images and nothing more.
 BUILD_KEYS = frozenset(('elements', 'dib-cmd', 'parent', 'env-vars'))
+# What Zuul reads from a project (zuul.configloader.ZuulSafeLoader's
+# zuul_node_types) and the tenant config's "tenant".  Zuul is not a
+# requirement at run time, so this copy is pinned by a test instead.
 ZUUL_STANZAS = frozenset((
     'job', 'nodeset', 'project', 'project-template', 'pipeline', 'secret',
     'semaphore', 'queue', 'pragma', 'tenant', 'image', 'flavor', 'label',
     'section', 'provider'))
 
-# Nodepool's OpenStack driver defaults (nodepool/driver/openstack/config.py).
-DEFAULT_BOOT_TIMEOUT = 60
-DEFAULT_LAUNCH_TIMEOUT = 3600
-DEFAULT_LAUNCH_RETRIES = 3
+
+def built_here(entry):
+    """Whether a top-level diskimage entry is built by the file it is in.
+
+    The one answer to the question: a builder is a file that builds an
+    image, and a rule asking who builds an image asks the same thing.
+    """
+    return isinstance(entry, dict) and bool(BUILD_KEYS & set(entry))
 
 
 def _items(value):
@@ -150,10 +157,7 @@ class Provider:
         self.source = source
         self.data = data
         self.name = _name(data)
-        driver = data.get('driver', 'openstack')
-        if (self.name or '').startswith('fake'):
-            driver = 'fake'  # Nodepool switches these to its fake driver
-        self.driver = driver
+        self.driver = nodepool.provider_driver(data)
         self.cloud = _str(data.get('cloud'))
         self.region = _str(data.get('region-name'))
         self.diskimage_list = [x for x in _items(data.get('diskimages'))
@@ -164,11 +168,11 @@ class Provider:
                              if _name(x)}
         self.pools = [Pool(self, x) for x in _items(data.get('pools'))]
         self.boot_timeout = _int(data.get('boot-timeout'),
-                                 DEFAULT_BOOT_TIMEOUT)
+                                 nodepool.DEFAULT_BOOT_TIMEOUT)
         self.launch_timeout = _int(data.get('launch-timeout'),
-                                   DEFAULT_LAUNCH_TIMEOUT)
+                                   nodepool.DEFAULT_LAUNCH_TIMEOUT)
         self.launch_retries = _int(data.get('launch-retries'),
-                                   DEFAULT_LAUNCH_RETRIES)
+                                   nodepool.DEFAULT_LAUNCH_RETRIES)
 
     @property
     def is_openstack(self):
@@ -213,6 +217,10 @@ class NodepoolFile(Source):
         except TypeError:  # an unhashable name from a broken file
             return None
 
+    def builds(self, name):
+        """Whether this file builds the diskimage ``name``."""
+        return built_here(self.diskimage(name))
+
     @property
     def is_launcher(self):
         """A launcher is what has pools: that is what nodepool-launcher
@@ -221,7 +229,15 @@ class NodepoolFile(Source):
 
     @property
     def is_builder(self):
-        return any(BUILD_KEYS & set(d) for d in self.diskimages)
+        return any(built_here(d) for d in self.diskimages)
+
+    def all_pool_labels(self, openstack=False):
+        """Every pool label of the file; with ``openstack``, only those of
+        providers that boot images Nodepool manages (a static or
+        Kubernetes provider has no diskimages to check)."""
+        return [label for p in self.providers
+                if p.is_openstack or not openstack
+                for label in p.pool_labels]
 
     @property
     def served_pool_labels(self):
@@ -404,7 +420,7 @@ class ConfigSet:
 
 def classify(data):
     """'nodepool', 'zuul' or None for a loaded document."""
-    if isinstance(data, dict) and NODEPOOL_KEYS & set(data):
+    if isinstance(data, dict) and nodepool.TOP_LEVEL_KEYS & set(data):
         return 'nodepool'
     if isinstance(data, list) and data and all(
             isinstance(x, dict) and len(x) == 1 and

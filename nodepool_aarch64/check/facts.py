@@ -15,20 +15,15 @@ from nodepool_aarch64 import model
 
 
 @dataclasses.dataclass(frozen=True)
-class CloudFlavor:
-    name: str     # the cloud's flavor name, as flavor-name uses it
-    vcpus: int
-    ram: int      # MiB
-
-
-@dataclasses.dataclass(frozen=True)
 class ProviderFacts:
     name: str | None    # the inventory's provider name; None from a file
     cloud: str
     region: str | None  # None: the cloud's only region
     quota: model.Quota | None
     reserved: model.Quota
-    flavors: dict | None   # cloud flavor name -> CloudFlavor
+    # The cloud's flavor name (as flavor-name uses it) -> model.Flavor
+    # under that name.
+    flavors: dict | None
 
     @property
     def key(self):
@@ -73,8 +68,8 @@ def from_inventory(inventory):
         flavors = {}
         for logical, flavor in inventory.flavors.items():
             cloud_name = p.flavor_name(logical)
-            flavors[cloud_name] = CloudFlavor(cloud_name, flavor.vcpus,
-                                              flavor.ram)
+            flavors[cloud_name] = dataclasses.replace(flavor,
+                                                      name=cloud_name)
         providers.append(ProviderFacts(p.name, p.cloud, p.region, p.quota,
                                        p.reserved, flavors))
     return Facts(inventory.path, tuple(providers))
@@ -85,7 +80,7 @@ def from_file(path):
     providers = []
     for r in cloudfacts.load(path):
         flavors = None if r.flavors is None else {
-            f.name: CloudFlavor(f.name, f.vcpus, f.ram) for f in r.flavors}
+            f.name: f for f in r.flavors}
         providers.append(ProviderFacts(None, r.cloud, r.region, r.quota,
                                        model.Quota(), flavors))
     return Facts(path, tuple(providers))

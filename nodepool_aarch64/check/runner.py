@@ -8,6 +8,7 @@ from nodepool_aarch64.check import facts as facts_mod
 from nodepool_aarch64.check import rules
 from nodepool_aarch64.check import validate
 from nodepool_aarch64.check.rules import references
+from nodepool_aarch64.engines import nodepool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +61,7 @@ def run(paths, facts=None, patience=3600, tenant=None):
     found = []
     names = {p.driver for p in configset.providers
              if isinstance(p.driver, str)} | {'openstack'}
-    with validate.drivers(names):
+    with nodepool.drivers(names):
         for source in configset.nodepool:
             found += validate.validate(source)
     notes = list(configset.notes)

@@ -1,20 +1,17 @@
 """Run Nodepool's own validator on each Nodepool file, as findings.
 
-ConfigValidator reports through logging, so its records are captured with
-a handler.  Schema errors arrive as a voluptuous exception whose path is
-relative to the provider being checked; the provider is recovered from
-the validator's frame so the finding can point at the right line.
-Nodepool is imported once per process: the import costs far more than a
-validation.
+The validator is run through ``nodepool_aarch64.engines.nodepool``, which
+captures what it logs.  Schema errors arrive as a voluptuous exception
+whose path is relative to the provider being checked; the provider is
+recovered from the validator's frame so the finding can point at the
+right line.
 """
 
-import contextlib
-import logging
-import os
 import re
 
 from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.check import findings
+from nodepool_aarch64.engines import nodepool
 
 CODE = 'NPA001'
 DOC = "Nodepool's own validator (config-validate) rejects the file"
@@ -28,78 +25,17 @@ _COVERED = (
     re.compile(r'^diskimage \S+ already defined'),              # NPA003
 )
 
-_validator = None
-
-
-def _validator_class():
-    global _validator
-    if _validator is None:
-        from nodepool.cmd.config_validator import ConfigValidator
-        _validator = ConfigValidator
-    return _validator
-
-
-@contextlib.contextmanager
-def drivers(names):
-    """Load only the Nodepool drivers a config set names, for a while.
-
-    Nodepool loads every driver it ships on first use, importing the AWS,
-    Azure, GCE, IBM and Kubernetes SDKs: seconds of a check run, spent on
-    drivers nobody configured.  Its registry is filled with Nodepool's own
-    loader instead, one driver at a time; validation is unchanged, and a
-    name Nodepool does not ship stays unknown, as it would be anyway.
-    The registry is put back afterwards, so other Nodepool code in the
-    same process still finds every driver.
-    """
-    _validator_class()
-    from nodepool import driver
-    base = os.path.dirname(driver.__file__)
-    registry = driver.Drivers.drivers
-    saved = dict(registry)
-    try:
-        for name in sorted(set(names) - set(registry)):
-            path = os.path.join(base, name, '__init__.py')
-            if re.fullmatch(r'[a-z0-9_]+', name) and os.path.isfile(path):
-                cls = driver.Drivers._load_class(name, path, driver.Driver)
-                if cls:
-                    registry[name] = cls()
-        yield
-    finally:
-        registry.clear()
-        registry.update(saved)
-
-
-class _Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
 
 def validate(source):
     """Findings from Nodepool's validator for one NodepoolFile."""
-    logger = logging.getLogger('nodepool.cmd.config_validator')
-    capture = _Capture()
-    propagate = logger.propagate
-    logger.addHandler(capture)
-    logger.propagate = False
-    try:
-        # No environment: Nodepool fills %(NODEPOOL_*)s placeholders from
-        # it, and a finding quoting the value would print the secret.
-        _validator_class()(source.path).validate(env={})
-    except Exception as e:
+    outcome = nodepool.validate(source.path)
+    if outcome.crash is not None:
         # The validator trusts cross-references it has not checked yet
         # (e.g. a diskimage entry without a name); a crash is a finding.
         return [source.finding(source.data, CODE, findings.ERROR,
-                               f'Nodepool validator crashed: '
-                               f'{type(e).__name__}: {e}')]
-    finally:
-        logger.removeHandler(capture)
-        logger.propagate = propagate
+                               nodepool.crash_message(outcome.crash))]
     result = []
-    for record in capture.records:
+    for record in outcome.records:
         result += _record_findings(source, record)
     return result
 

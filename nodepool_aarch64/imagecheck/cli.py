@@ -4,6 +4,7 @@ import argparse
 import os
 
 from nodepool_aarch64 import model
+from nodepool_aarch64.cliutil import add_command
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
@@ -38,10 +39,10 @@ Exit codes: 0 pass, 1 fail, 2 unusable input.
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        'image-check', help='boot an Arm64 image under UEFI as Nova would',
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, 'image-check',
+        help='boot an Arm64 image under UEFI as Nova would',
+        description=DESCRIPTION)
     parser.add_argument('image', metavar='IMAGE', help='disk image file')
     parser.add_argument('--format', choices=('raw', 'qcow2'),
                         help='image format (default: read from the image)')

@@ -13,6 +13,8 @@ import dataclasses
 import os
 import platform
 
+from nodepool_aarch64 import model
+
 # Debian's qemu-efi-aarch64 (AAVMF) first; Fedora's edk2-aarch64 next.
 FIRMWARE_PAIRS = (
     ('/usr/share/AAVMF/AAVMF_CODE.fd', '/usr/share/AAVMF/AAVMF_VARS.fd'),
@@ -59,7 +61,7 @@ def firmware():
 
 def best_accel():
     """KVM where this host is AArch64 and may use it, TCG elsewhere."""
-    if platform.machine() in ('aarch64', 'arm64') and \
+    if platform.machine() in model.ARM64_NAMES and \
             os.access(KVM_DEVICE, os.R_OK | os.W_OK):
         return 'kvm'
     return 'tcg'

@@ -11,6 +11,7 @@ from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.engines import nodepool
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import schema
 
@@ -35,11 +36,7 @@ class _Reader:
 def load_inventory(path=None):
     """Load, validate and model an inventory; None loads the shipped one."""
     path = DEFAULT_INVENTORY if path is None else path
-    data, duplicates = yamlutil.load_single(path)
-    if duplicates:
-        dup = duplicates[0]
-        raise InputError(path, dup.line, str(dup.key),
-                         f'duplicate key (first at line {dup.first_line})')
+    data = yamlutil.load_strict(path)
     if not isinstance(data, dict):
         raise InputError(path, getattr(data, 'line', 1), '',
                          'expected a mapping of inventory sections')
@@ -187,7 +184,7 @@ def _provider(reader, i, raw, timeouts, flavors):
         boot_timeout=timeout('boot-timeout', model.ARM64_BOOT_TIMEOUT),
         launch_timeout=timeout('launch-timeout', model.ARM64_LAUNCH_TIMEOUT),
         launch_retries=timeout('launch-retries',
-                               model.DEFAULT_LAUNCH_RETRIES),
+                               nodepool.DEFAULT_LAUNCH_RETRIES),
         flavor_names=types.MappingProxyType(dict(raw.get('flavors', {}))))
 
 

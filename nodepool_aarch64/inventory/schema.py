@@ -9,7 +9,7 @@ import re
 
 import voluptuous as v
 
-from nodepool_aarch64.model import QUOTA_KEYS, WEEKDAYS
+from nodepool_aarch64.model import AMD64, ARM64, QUOTA_KEYS, WEEKDAYS
 
 NAME = v.All(str, v.Match(r'^[A-Za-z0-9][A-Za-z0-9._-]*\Z',
                           msg='expected a name of letters, digits, '
@@ -95,8 +95,8 @@ DISKIMAGE = {
     v.Required('release'): v.All(v.Any(str, int, float,
                                        msg='expected a release name'),
                                  v.Coerce(str), NAME),
-    v.Optional('arch'): v.Any('arm64', 'amd64',
-                              msg='expected "arm64" or "amd64"'),
+    v.Optional('arch'): v.Any(ARM64, AMD64,
+                              msg=f'expected "{ARM64}" or "{AMD64}"'),
     v.Optional('elements'): [NAME],
     v.Optional('env-vars'): STRINGS,
     v.Optional('metadata'): STRINGS,

@@ -1,15 +1,10 @@
 """``nodepool-aarch64 readiness``: may an Arm64 job vote yet?"""
 
-import argparse
-import datetime
-import re
-
-from nodepool_aarch64 import timeutil
+from nodepool_aarch64.cliutil import add_command, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.readiness import criteria as crit
-
-UTC = datetime.timezone.utc
-DEFAULT_DAYS = 14
+from nodepool_aarch64.readiness import report
+from nodepool_aarch64.readiness.window import DEFAULT_DAYS
 
 DESCRIPTION = f"""\
 Decide from Zuul's build history and the clouds' capacity whether an
@@ -44,10 +39,10 @@ while not ready for gate; 2 unusable input.
 
 
 def register(subparsers):
-    p = subparsers.add_parser(
-        'readiness', help='may an Arm64 job move to check-arm64 or gate?',
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(
+        subparsers, 'readiness',
+        help='may an Arm64 job move to check-arm64 or gate?',
+        description=DESCRIPTION)
     src = p.add_argument_group('builds (one of)')
     src.add_argument('--zuul-url', metavar='URL',
                      help="zuul-web's API root, e.g. "
@@ -135,19 +130,6 @@ def thresholds(args):
         args.min_clouds, int(objective.quantile), objective.minutes)
 
 
-def parse_time_arg(option, text, end=None):
-    if text is None:
-        return None
-    days = re.fullmatch(r'(\d+)d', text.strip())
-    if days and end is not None:
-        return end - datetime.timedelta(days=int(days.group(1)))
-    try:
-        return timeutil.parse_utc(text)
-    except ValueError as e:
-        raise InputError(option, None, '', f'{e}' +
-                         (' (or Nd: days back)' if end else ''))
-
-
 def _source(args):
     if bool(args.builds) == bool(args.zuul_url):
         raise InputError('readiness', None, '', 'give either --builds FILE '
@@ -165,5 +147,13 @@ def run(args):
     from nodepool_aarch64.readiness import evaluate
     _source(args)
     t = thresholds(args)
-    result = evaluate.run(args, t)
-    return evaluate.output(args, t, *result)
+    jobs, window = evaluate.run(args, t)
+    if args.plot:
+        from nodepool_aarch64.readiness import plot
+        with writing(args.plot):
+            plot.write(args.plot, jobs, t, window['start'])
+    if args.format == 'json':
+        print(report.as_json(jobs, window))
+    else:
+        print(report.as_text(jobs, window))
+    return 1 if evaluate.findings(jobs) else 0

@@ -12,16 +12,16 @@ from nodepool_aarch64.readiness import criteria as crit
 from nodepool_aarch64.readiness import metrics
 from nodepool_aarch64.readiness import pairing
 from nodepool_aarch64.readiness import promotion
-from nodepool_aarch64.readiness import report
 from nodepool_aarch64.readiness import zuulconfig as zc
-from nodepool_aarch64.readiness.cli import DEFAULT_DAYS, parse_time_arg
+from nodepool_aarch64.readiness.window import DEFAULT_DAYS
+from nodepool_aarch64.readiness.window import parse_time
 
 UTC = datetime.timezone.utc
 
 
 def load_builds(args):
     """(builds, window start, window end) for the options given."""
-    until = parse_time_arg('--until', args.until)
+    until = parse_time('--until', args.until)
     pairs = pairing.parse_pairs(args.pair)
     if args.zuul_url:
         from nodepool_aarch64.readiness import source
@@ -45,7 +45,7 @@ def load_builds(args):
 
 
 def _start(args, end):
-    start = parse_time_arg('--since', args.since or f'{DEFAULT_DAYS}d', end)
+    start = parse_time('--since', args.since or f'{DEFAULT_DAYS}d', end)
     if start >= end:
         raise InputError('--since', None, '', 'the window must start '
                          'before it ends')
@@ -208,26 +208,10 @@ def judge(job, counterpart, h):
     }
 
 
-def exit_code(jobs):
-    for job in jobs:
-        if job['verdict'] == crit.NOT_READY:
-            return 1
-        if zc.stage_rank(job['stage']) > zc.stage_rank(
-                crit.verdict_stage(job['verdict'])):
-            return 1
-    return 0
-
-
-def output(args, t, jobs, window):
-    if args.plot:
-        from nodepool_aarch64.readiness import plot
-        try:
-            plot.write(args.plot, jobs, t, window['start'])
-        except OSError as e:
-            raise InputError(e.filename or args.plot, None, '',
-                             f'cannot write: {e.strerror}')
-    if args.format == 'json':
-        print(report.as_json(jobs, window))
-    else:
-        print(report.as_text(jobs, window))
-    return exit_code(jobs)
+def findings(jobs):
+    """The jobs readiness objects to: not ready at all, or gating while
+    not ready for gate."""
+    return [job for job in jobs
+            if job['verdict'] == crit.NOT_READY or
+            zc.stage_rank(job['stage']) > zc.stage_rank(
+                crit.verdict_stage(job['verdict']))]

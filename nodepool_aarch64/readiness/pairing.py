@@ -7,10 +7,11 @@ patchset separates failures the change caused (both fail) from failures
 Arm64 caused (only the Arm64 job fails).
 """
 
+from nodepool_aarch64 import model
 from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.errors import InputError
 
-ARM64_TOKENS = ('-aarch64', '-arm64')
+ARM64_TOKENS = tuple(f'-{name}' for name in model.ARM64_NAMES)
 
 # What a counterpart did on one patchset.
 PASSED, FAILED = 'passed', 'failed'

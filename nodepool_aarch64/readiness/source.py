@@ -85,7 +85,14 @@ def fetch(api, tenant, since, projects=(), jobs=(), timeout=TIMEOUT,
     """
     session = session or requests.Session()
     url = builds_url(api, tenant)
-    seen, out = set(), []
+    return list(zuulbuilds.unique(
+        build for params in _queries(page, projects, jobs)
+        for build in _pages(session, url, params, since, timeout,
+                            max_pages)))
+
+
+def _queries(page, projects, jobs):
+    """The builds API's query parameters for each project and job asked."""
     for project in projects or (None,):
         for job in jobs or (None,):
             params = {'limit': page, 'skip': 0}
@@ -93,12 +100,7 @@ def fetch(api, tenant, since, projects=(), jobs=(), timeout=TIMEOUT,
                 params['project'] = project
             if job:
                 params['job_name'] = job
-            for build in _pages(session, url, params, since, timeout,
-                                max_pages):
-                if build.uuid not in seen:
-                    seen.add(build.uuid)
-                    out.append(build)
-    return out
+            yield params
 
 
 def _pages(session, url, params, since, timeout, max_pages):

@@ -1,12 +1,10 @@
 """``nodepool-aarch64 render``."""
 
-import argparse
 import os
 import sys
 
 from nodepool_aarch64 import texttable
-from nodepool_aarch64 import timeutil
-from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.cliutil import add_command, parse_at, writing
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import COMMITTED, render_all
 from nodepool_aarch64.render import capacity
@@ -36,10 +34,10 @@ zuul.d/nodesets.yaml, the mirror list and the docs' tables).
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        'render', help='render Nodepool, zuul-launcher and Zuul config',
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, 'render',
+        help='render Nodepool, zuul-launcher and Zuul config',
+        description=DESCRIPTION)
     parser.add_argument(
         '--inventory', metavar='FILE',
         help='inventory YAML (default: the shipped Linaro inventory)')
@@ -61,13 +59,6 @@ def register(subparsers):
     parser.set_defaults(func=run)
 
 
-def parse_at(text):
-    try:
-        return timeutil.parse_utc(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e))
-
-
 def run(args):
     inv = load_inventory(args.inventory)
     files = render_all(inv, at=args.at)
@@ -85,11 +76,8 @@ def run(args):
                   f'{"--repo" if args.repo else "--output-dir"} {root})',
                   file=sys.stderr)
         return 1 if stale else 0
-    try:
+    with writing(root):
         changed = write_files(root, files)
-    except OSError as e:
-        raise InputError(e.filename or root, None, '',
-                         f'cannot write: {e.strerror}')
     print(f'{len(files)} files in {root}, {len(changed)} changed')
     print(table(inv, args.at))
     return 0

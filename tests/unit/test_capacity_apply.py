@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -195,3 +196,38 @@ class TestApplyOutput(testtools.TestCase):
         self.assertEqual(sorted(['nodepool.yaml', '.nodepool.yaml.def456.tmp',
                                  '.other.yaml.abc123.tmp']),
                          sorted(os.listdir(self.dir)))
+
+
+class TestValidateText(testtools.TestCase):
+    """apply judges a render with the same validator run as ``check``."""
+
+    def test_validator_crash_is_an_error_not_a_traceback(self):
+        # Nodepool's validator indexes label names it never required.
+        errors = apply.validate_text('labels:\n  - min-ready: 1\n'
+                                     'providers: []\n')
+        self.assertEqual(["Nodepool validator crashed: KeyError: 'name'"],
+                         errors)
+
+    def test_records_stay_off_the_root_logger(self):
+        seen = []
+
+        class Keep(logging.Handler):
+            def emit(self, record):
+                seen.append(record)
+        root = logging.getLogger()
+        keep = Keep(logging.DEBUG)
+        root.addHandler(keep)
+        self.addCleanup(root.removeHandler, keep)
+        errors = apply.validate_text(
+            'labels:\n  - name: a\n    min-ready: lots\n')
+        self.assertEqual(1, len(errors))
+        self.assertIn('Schema validation failed', errors[0])
+        self.assertEqual([], [r for r in seen if r.levelno >= logging.ERROR])
+
+    def test_never_sees_the_callers_environment(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'NODEPOOL_TOKEN', 'CANARY-S3CRET'))
+        errors = apply.validate_text(
+            'labels:\n  - name: a\n    "%(NODEPOOL_TOKEN)s": 1\n')
+        self.assertTrue(errors)
+        self.assertNotIn('CANARY', ' '.join(errors))

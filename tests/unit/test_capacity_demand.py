@@ -131,6 +131,12 @@ class TestZuulBuilds(testtools.TestCase):
             f.write('pipeline,start_time\n')
         e = self.assertRaises(InputError, dm.from_csv, path)
         self.assertIn(':1: label: missing column', str(e))
+        # A quote left open in the header row is as invalid as further
+        # down, not a crash.
+        with open(path, 'w') as f:
+            f.write('"')
+        e = self.assertRaises(InputError, dm.from_csv, path)
+        self.assertIn('invalid CSV', str(e))
 
 
 class TestSynthetic(testtools.TestCase):

@@ -74,7 +74,7 @@ class TestFactsFile(testtools.TestCase):
         self.assertEqual((None, 'linaro', 'RegionOne'),
                          (found.name, found.cloud, found.region))
         self.assertEqual(model.Quota(10, 80, 98304, 9, 29), found.quota)
-        self.assertEqual(facts_mod.CloudFlavor('opendev.large', 8, 8192),
+        self.assertEqual(model.Flavor('opendev.large', 8, 8192),
                          found.flavors['opendev.large'])
         self.assertIsNone(facts.provider('x', 'linaro', 'London'))
 

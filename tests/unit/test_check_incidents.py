@@ -15,7 +15,7 @@ def file_facts(*regions):
         facts_mod.ProviderFacts(
             None, cloud, region, quota, model.Quota(),
             None if flavors is None else
-            {n: facts_mod.CloudFlavor(n, c, r)
+            {n: model.Flavor(n, c, r)
              for n, (c, r) in flavors.items()})
         for cloud, region, flavors, quota in regions))
 
@@ -237,3 +237,25 @@ class TestLabelSizeDiffers(CheckCase):
         found = self.only(self.check(facts=facts), 'NPA053')
         self.assertIn('16 vCPU / 16384 MiB (opendev.xlarge)',
                       found[0].message)
+
+
+class TestBuiltHere(CheckCase):
+    """One answer to "does this file build that image?" for every rule."""
+
+    def test_an_image_with_only_build_settings_is_built_by_its_builder(self):
+        # Its env-vars make the file a builder; the builder builds it (with
+        # no elements at all), so no rule may say nobody builds it.
+        self.builder['diskimages'][1] = {
+            'name': 'debian-bookworm-arm64', 'env-vars': {'ARCH': 'arm64'}}
+        codes = self.codes(self.check())
+        self.assertNotIn('NPA015', codes)
+        found = self.only(self.check(), 'NPA023')
+        self.assertIn('debian-bookworm-arm64', found[0].message)
+
+    def test_own_dib_command_still_needs_the_efi_element(self):
+        self.builder['diskimages'][1] = {
+            'name': 'debian-bookworm-arm64',
+            'dib-cmd': '/opt/dib/bin/disk-image-create',
+            'env-vars': {'ARCH': 'arm64'}}
+        found = self.only(self.check(), 'NPA023')
+        self.assertIn('debian-bookworm-arm64', found[0].message)

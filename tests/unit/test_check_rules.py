@@ -99,7 +99,7 @@ def inventory_facts(flavors=None, quota=None):
         quota=quota or model.Quota(instances=41, cores=720, ram=1441792,
                                    floating_ips=45),
         reserved=model.Quota(instances=1),
-        flavors={n: facts_mod.CloudFlavor(n, c, r)
+        flavors={n: model.Flavor(n, c, r)
                  for n, (c, r) in flavors.items()}),))
 
 
@@ -494,8 +494,8 @@ class TestFlavors(CheckCase):
             facts_mod.ProviderFacts(
                 'linaro-london', 'linaro-london', 'London',
                 model.Quota(instances=9), model.Quota(),
-                {'big': facts_mod.CloudFlavor('big', 16, 32768),
-                 'os.large': facts_mod.CloudFlavor('os.large', 8, 8192)}),))
+                {'big': model.Flavor('big', 16, 32768),
+                 'os.large': model.Flavor('os.large', 8, 8192)}),))
         found = self.only(self.check(facts=facts, builder=False), 'NPA053')
         self.assertIn('16 vCPU / 32768 MiB (big) in provider linaro-london',
                       found[0].message)

@@ -95,6 +95,15 @@ class TestRender(base.TestCase):
         self.assertRegex(stdout, r'bound by\s+max-servers\s+instances\s+'
                                  r'floating-ips')
 
+    def test_unwritable_output_is_one_line_exit_2(self):
+        blocker = self.write(self.tempdir(), 'a-file', '')
+        code, stdout, err = self.run_cli(
+            'render', '--output-dir', os.path.join(blocker, 'out'))
+        self.assertEqual(2, code)
+        self.assertEqual('', stdout)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn('cannot write: Not a directory', err)
+
     def test_unchanged_files_are_not_touched(self):
         out = self.tempdir()
         self.run_cli('render', '--output-dir', out)

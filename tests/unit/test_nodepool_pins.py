@@ -7,20 +7,27 @@ when a Nodepool upgrade disagrees.
 
 import functools
 import logging
+import os
 import types
 
+import fixtures
+import nodepool.config
+from nodepool.cmd.config_validator import ConfigValidator
 from nodepool.driver.openstack import adapter
 import testtools
+import yaml
 
-from nodepool_aarch64.check.facts import CloudFlavor
+from nodepool_aarch64.check import configset
+from nodepool_aarch64.engines import nodepool as nodepool_engine
+from nodepool_aarch64.model import Flavor
 from nodepool_aarch64.check.rules.flavors import flavor_by_ram
 
 # Ties on RAM are where a RAM-only sort went wrong: Nodepool breaks them
 # by name.
 FLAVORS = [
-    CloudFlavor('zz.large', 8, 16384), CloudFlavor('aa.large', 16, 16384),
-    CloudFlavor('m1.small', 2, 4096), CloudFlavor('m1.medium', 4, 8192),
-    CloudFlavor('opendev.medium', 4, 8192), CloudFlavor('xl', 32, 65536),
+    Flavor('zz.large', 8, 16384), Flavor('aa.large', 16, 16384),
+    Flavor('m1.small', 2, 4096), Flavor('m1.medium', 4, 8192),
+    Flavor('opendev.medium', 4, 8192), Flavor('xl', 32, 65536),
 ]
 
 
@@ -56,3 +63,70 @@ class TestFlavorChoice(testtools.TestCase):
 
     def test_ram_tie_broken_by_name(self):
         self.assertEqual('aa.large', flavor_by_ram(FLAVORS, 10000).name)
+
+
+def load_provider(directory, provider):
+    """Nodepool's own typed config for one provider with its defaults."""
+    clouds = os.path.join(directory, 'clouds.yaml')
+    with open(clouds, 'w') as f:
+        f.write('clouds:\n  linaro:\n    auth:\n'
+                '      auth_url: http://127.0.0.1:5000/v3\n')
+    path = os.path.join(directory, 'nodepool.yaml')
+    with open(path, 'w') as f:
+        yaml.safe_dump({'labels': [{'name': 'l'}],
+                        'providers': [provider]}, f)
+    with fixtures.EnvironmentVariable('OS_CLIENT_CONFIG_FILE', clouds), \
+            nodepool_engine.drivers({'openstack', 'fake'}):
+        config = nodepool.config.loadConfig(path, env={})
+    return config.providers[provider['name']]
+
+
+class TestProviderFacts(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+
+    def test_default_timeouts_are_nodepools(self):
+        loaded = load_provider(self.dir, {
+            'name': 'linaro-us', 'cloud': 'linaro',
+            'pools': [{'name': 'main', 'labels': [
+                {'name': 'l', 'cloud-image': 'i', 'min-ram': 1}]}],
+            'cloud-images': [{'name': 'i'}]})
+        self.assertEqual(
+            (loaded.boot_timeout, loaded.launch_timeout,
+             loaded.launch_retries),
+            (nodepool_engine.DEFAULT_BOOT_TIMEOUT,
+             nodepool_engine.DEFAULT_LAUNCH_TIMEOUT,
+             nodepool_engine.DEFAULT_LAUNCH_RETRIES))
+
+    def test_the_checker_reads_absent_timeouts_as_nodepool_does(self):
+        provider = {'name': 'linaro-us', 'cloud': 'linaro', 'pools': []}
+        loaded = load_provider(self.dir, dict(provider))
+        ours = configset.Provider(None, provider)
+        self.assertEqual(
+            (loaded.boot_timeout, loaded.launch_timeout,
+             loaded.launch_retries),
+            (ours.boot_timeout, ours.launch_timeout, ours.launch_retries))
+
+    def test_fake_names_get_the_fake_driver(self):
+        for name in ('fake-provider', 'fake', 'fakeish', 'linaro-fake',
+                     'Fake-upper', 'linaro-us'):
+            for driver in (None, 'openstack', 'static'):
+                provider = {'name': name}
+                if driver:
+                    provider['driver'] = driver
+                with nodepool_engine.drivers({'openstack', 'fake',
+                                              'static'}):
+                    config = nodepool.config.get_provider_config(
+                        dict(provider))
+                # nodepool.driver.<name>.config.<Driver>ProviderConfig
+                theirs = type(config).__module__.split('.')[2]
+                ours = nodepool_engine.provider_driver(provider)
+                self.assertEqual(theirs, ours, (name, driver))
+                self.assertEqual(ours == 'fake', name.startswith('fake'))
+
+    def test_top_level_keys_are_in_nodepools_schema(self):
+        schema = ConfigValidator.getSchema().schema
+        keys = {str(k) for k in schema}
+        self.assertLessEqual(set(nodepool_engine.TOP_LEVEL_KEYS), keys)

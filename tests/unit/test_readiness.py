@@ -376,6 +376,18 @@ class TestOutput(ReadinessCase):
             with open(os.path.join(plots, name), 'rb') as f:
                 self.assertEqual(b'\x89PNG', f.read(4))
 
+    def test_unwritable_plot_directory_is_one_line_exit_2(self):
+        blocker = os.path.join(self.dir, 'a-file')
+        with open(blocker, 'w'):
+            pass
+        path = rd.write(os.path.join(self.dir, 'b.json'),
+                        rd.history('tox-py3-arm64', 'tox-py3', OK))
+        code, _, err = self.run_cli('readiness', '--builds', path,
+                                    '--plot', os.path.join(blocker, 'p'))
+        self.assertEqual(2, code)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn('cannot write', err)
+
 
 class TestBadInput(ReadinessCase):
 

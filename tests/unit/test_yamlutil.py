@@ -14,7 +14,24 @@ UNBUILDABLE = {
     'bool tag on a word': '!!bool maybe',
     'timestamp tag on a word': '!!timestamp foo',
     'integer past the conversion limit': '9' * 5000,
+    'int tag on an empty string': "!!int ''",
+    'float tag on an empty string': "!!float ''",
 }
+
+
+class TestStrict(base.TestCase):
+    """The project's own formats refuse a repeated key, all alike."""
+
+    def test_inventory_and_facts_name_the_repeat_the_same_way(self):
+        from nodepool_aarch64 import cloudfacts
+        from nodepool_aarch64.inventory import load_inventory
+        d = self.tempdir()
+        for load, key in ((load_inventory, 'flavors'),
+                          (cloudfacts.load, 'clouds')):
+            path = self.write(d, 'x.yaml', f'{key}: []\n{key}: []\n')
+            e = self.assertRaises(InputError, load, path)
+            self.assertEqual(f'{path}:2: {key}: duplicate key (first at '
+                             f'line 1)', str(e))
 
 
 class TestUnbuildableValues(base.TestCase):

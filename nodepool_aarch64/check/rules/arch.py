@@ -4,11 +4,10 @@ An AArch64 cloud cannot boot an x86 image, and Nova cannot boot an
 AArch64 image without UEFI firmware: there is no BIOS on aarch64.
 """
 
+from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
+from nodepool_aarch64.check import configset as configset_mod
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
-
-UEFI_KEY = 'hw_firmware_type'
-EFI_ELEMENT = 'block-device-efi'
 
 
 @rule('NPA020', ERROR, 'architecture mismatch between a label, its '
@@ -31,8 +30,8 @@ def pool_mixes_arch(configset, context):
         for pool in p.pools:
             arches = {label.name: archinfo.label_arch(configset, label)
                       for label in pool.labels}
-            arm = [n for n, a in arches.items() if a == archinfo.ARM64]
-            other = [n for n, a in arches.items() if a != archinfo.ARM64]
+            arm = [n for n, a in arches.items() if a == model.ARM64]
+            other = [n for n, a in arches.items() if a != model.ARM64]
             if arm and other:
                 yield p.source.finding(
                     pool.data, 'NPA021', WARNING,
@@ -42,48 +41,50 @@ def pool_mixes_arch(configset, context):
 
 
 @rule('NPA022', ERROR, 'an Arm64 diskimage is uploaded without UEFI '
-      'boot metadata (hw_firmware_type: uefi)')
+      f'boot metadata ({model.FIRMWARE_KEY}: {model.UEFI})')
 def arm64_without_uefi(configset, context):
     for f in configset.builders:
         for p in f.providers:
             for entry in p.diskimage_list:
                 name = entry['name']
                 if archinfo.image_arch(configset, name, entry) != \
-                        archinfo.ARM64:
+                        model.ARM64:
                     continue
                 _, meta, _ = archinfo.resolved(f, name)
                 if isinstance(entry.get('meta'), dict):
                     meta = {**meta, **entry['meta']}
-                if str(meta.get(UEFI_KEY, '')).lower() != 'uefi':
+                if str(meta.get(model.FIRMWARE_KEY, '')).lower() != \
+                        model.UEFI:
                     yield f.finding(
                         entry, 'NPA022', ERROR,
                         f'Arm64 diskimage {name} is uploaded to provider '
-                        f'{p.name} without {UEFI_KEY}: uefi; Nova boots '
-                        f'it with BIOS firmware, which aarch64 lacks',
+                        f'{p.name} without {model.FIRMWARE_KEY}: '
+                        f'{model.UEFI}; Nova boots it with BIOS firmware, '
+                        f'which aarch64 lacks',
                         key='name')
 
 
 @rule('NPA023', WARNING, 'an Arm64 diskimage is built without the '
-      'block-device-efi element')
+      f'{model.EFI_ELEMENT} element')
 def arm64_without_efi_element(configset, context):
     for f in configset.builders:
         for entry in f.diskimages:
             name = entry['name']
             if entry.get('abstract') is True or \
-                    archinfo.image_arch(configset, name) != archinfo.ARM64:
+                    archinfo.image_arch(configset, name) != model.ARM64:
                 continue
             _, _, elements = archinfo.resolved(f, name)
-            if 'elements' not in entry and 'parent' not in entry:
-                continue  # not built here
+            if not configset_mod.built_here(entry):
+                continue
             if not entry.get('elements') and not _uploaded(f, name):
                 # A placeholder for another builder's image: OpenDev's
                 # builder files declare each other's images this way.
                 continue
-            if EFI_ELEMENT not in elements:
+            if model.EFI_ELEMENT not in elements:
                 yield f.finding(
                     entry, 'NPA023', WARNING,
                     f'Arm64 diskimage {name} is built without the '
-                    f'{EFI_ELEMENT} element; the image has no EFI '
+                    f'{model.EFI_ELEMENT} element; the image has no EFI '
                     f'partition to boot from', key='name')
 
 

@@ -4,6 +4,7 @@ One idle Arm64 node can hold a large share of an 8-server cloud for
 hours, and a min-ready the launcher cannot serve is a silent no-op.
 """
 
+from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
 from nodepool_aarch64.check.rules import WARNING, rule
 
@@ -15,7 +16,7 @@ def _min_ready(entry):
 
 def _arm64_labels(configset):
     names = {label.name for label in configset.pool_labels
-             if archinfo.label_arch(configset, label) == archinfo.ARM64}
+             if archinfo.label_arch(configset, label) == model.ARM64}
     return names
 
 
@@ -28,7 +29,7 @@ def min_ready_on_arm64(configset, context):
             name = entry['name']
             if _min_ready(entry) > 0 and (
                     name in arm64 or archinfo.of_name(name) ==
-                    archinfo.ARM64):
+                    model.ARM64):
                 yield f.finding(
                     entry, 'NPA030', WARNING,
                     f'label {name} keeps min-ready {entry["min-ready"]} '

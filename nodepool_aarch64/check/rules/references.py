@@ -6,9 +6,6 @@ file and then end as NODE_FAILURE, or crash a launcher on restart.
 
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
-# Keys that make a top-level diskimage something this builder builds.
-BUILT_BY = frozenset(('elements', 'dib-cmd', 'parent'))
-
 
 @rule('NPA010', ERROR, 'a Zuul nodeset or job asks for a label that no '
       'launcher pool in the config set (or the tenant, when given) serves')
@@ -80,7 +77,7 @@ def declared_label_unserved(configset, context):
     for f in configset.launchers:
         # A pool switched off with max-servers: 0 still serves the label
         # in the admin's mind; that is not this mistake.
-        served = {label.name for p in f.providers for label in p.pool_labels}
+        served = {label.name for label in f.all_pool_labels()}
         for entry in f.labels:
             ready = entry.get('min-ready', 0)
             if isinstance(ready, int) and ready > 0:
@@ -99,14 +96,13 @@ def declared_label_unserved(configset, context):
 def pool_label_undeclared(configset, context):
     for f in configset.launchers:
         declared = f.label_names
-        for p in f.providers:
-            for label in p.pool_labels:
-                if label.name not in declared:
-                    yield f.finding(
-                        label.data, 'NPA011', ERROR,
-                        f'{label.where()} is not declared in the '
-                        f'top-level labels; Nodepool fails to load the '
-                        f'config (KeyError on the label)', key='name')
+        for label in f.all_pool_labels():
+            if label.name not in declared:
+                yield f.finding(
+                    label.data, 'NPA011', ERROR,
+                    f'{label.where()} is not declared in the top-level '
+                    f'labels; Nodepool fails to load the config '
+                    f'(KeyError on the label)', key='name')
 
 
 @rule('NPA012', ERROR, "a pool label boots a diskimage its provider "
@@ -114,39 +110,32 @@ def pool_label_undeclared(configset, context):
 def label_image_not_in_provider(configset, context):
     for f in configset.launchers:
         known = f.diskimage_names
-        for p in f.providers:
-            if not p.is_openstack:
-                continue
-            for label in p.pool_labels:
-                image = label.diskimage
-                # A diskimage missing from the top level too is NPA014.
-                if isinstance(image, str) and image in known and \
-                        image not in p.diskimages:
-                    yield f.finding(
-                        label.data, 'NPA012', ERROR,
-                        f'{label.where()} boots diskimage {image}, which '
-                        f'provider {p.name} does not list under '
-                        f'diskimages; no image is uploaded there, so the '
-                        f'label is advertised but never served',
-                        key='diskimage')
+        for label in f.all_pool_labels(openstack=True):
+            image, p = label.diskimage, label.provider
+            # A diskimage missing from the top level too is NPA014.
+            if isinstance(image, str) and image in known and \
+                    image not in p.diskimages:
+                yield f.finding(
+                    label.data, 'NPA012', ERROR,
+                    f'{label.where()} boots diskimage {image}, which '
+                    f'provider {p.name} does not list under diskimages; '
+                    f'no image is uploaded there, so the label is '
+                    f'advertised but never served', key='diskimage')
 
 
 @rule('NPA013', ERROR, 'a pool label names a cloud-image its provider '
       'does not define')
 def label_cloud_image_missing(configset, context):
     for f in configset.launchers:
-        for p in f.providers:
-            if not p.is_openstack:
-                continue
-            for label in p.pool_labels:
-                image = label.cloud_image
-                if isinstance(image, str) and image not in p.cloud_images:
-                    yield f.finding(
-                        label.data, 'NPA013', ERROR,
-                        f'{label.where()} uses cloud-image {image}, which '
-                        f'provider {p.name} does not define under '
-                        f'cloud-images; Nodepool refuses the config',
-                        key='cloud-image')
+        for label in f.all_pool_labels(openstack=True):
+            image, p = label.cloud_image, label.provider
+            if isinstance(image, str) and image not in p.cloud_images:
+                yield f.finding(
+                    label.data, 'NPA013', ERROR,
+                    f'{label.where()} uses cloud-image {image}, which '
+                    f'provider {p.name} does not define under '
+                    f'cloud-images; Nodepool refuses the config',
+                    key='cloud-image')
 
 
 @rule('NPA014', ERROR, 'a provider diskimage or pool label diskimage is '
@@ -186,8 +175,7 @@ def diskimage_not_uploaded(configset, context):
             if not p.is_openstack:
                 continue
             for image in _used_images(p):
-                building = [b for b in builders
-                            if _builds(b, image)]
+                building = [b for b in builders if b.builds(image)]
                 if not building:
                     yield f.finding(
                         p.diskimages[image], 'NPA015', ERROR,
@@ -208,11 +196,6 @@ def _used_images(provider):
     used = {label.diskimage for pool in provider.pools if pool.enabled
             for label in pool.labels}
     return [name for name in provider.diskimages if name in used]
-
-
-def _builds(builder, image):
-    entry = builder.diskimage(image)
-    return entry is not None and bool(BUILT_BY & set(entry))
 
 
 def _uploads(builder, provider, image):

@@ -7,13 +7,12 @@ launch-retries holds the node request (and the job) for that long.
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
-from nodepool_aarch64.check.configset import DEFAULT_BOOT_TIMEOUT
-from nodepool_aarch64.check.configset import DEFAULT_LAUNCH_TIMEOUT
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
+from nodepool_aarch64.engines import nodepool
 
 
 def _serves_arm64(configset, provider):
-    return any(archinfo.label_arch(configset, label) == archinfo.ARM64
+    return any(archinfo.label_arch(configset, label) == model.ARM64
                for label in provider.pool_labels)
 
 
@@ -66,8 +65,8 @@ def launch_patience(configset, context):
 def timeout_left_to_default(configset, context):
     providers = [p for p in configset.providers
                  if p.is_openstack and p.pools]
-    for key, default in (('boot-timeout', DEFAULT_BOOT_TIMEOUT),
-                         ('launch-timeout', DEFAULT_LAUNCH_TIMEOUT)):
+    for key, default in (('boot-timeout', nodepool.DEFAULT_BOOT_TIMEOUT),
+                         ('launch-timeout', nodepool.DEFAULT_LAUNCH_TIMEOUT)):
         for p in providers:
             if key in p.data:
                 continue
