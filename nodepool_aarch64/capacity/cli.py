@@ -8,11 +8,12 @@ import os
 import re
 import sys
 
+from nodepool_aarch64 import sizing
 from nodepool_aarch64 import texttable
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64.capacity import launcher_cli
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
-from nodepool_aarch64.render.cli import parse_at
 
 DESCRIPTION = """\
 Size Arm64 capacity from real quotas and demand, and change it at peak
@@ -183,7 +184,7 @@ def _apply_parser(sub):
         'the file is in place (replaced or unchanged), 1 when the render '
         'is invalid (the file is left as it was).')
     _inventory_arg(p)
-    p.add_argument('--at', type=parse_at, metavar='TIME',
+    p.add_argument('--at', type=timeutil.utc_option, metavar='TIME',
                    help='UTC instant, ISO 8601 (default: now)')
     p.add_argument('--output', required=True, metavar='FILE',
                    help='the launcher config file Nodepool reads')
@@ -331,7 +332,7 @@ def _min_ready(inv, demand):
 def _schedule(spec, inv, demand):
     from nodepool_aarch64.capacity import plan as pl
     from nodepool_aarch64.capacity import schedule as sc
-    quotas = sc.base_caps(inv, full_quota=True)
+    quotas = sizing.max_servers(inv, full_quota=True)
     full = sum(quotas.values())
     if spec == 'inventory':
         return sc.from_inventory(inv, _week0(demand))
@@ -439,27 +440,13 @@ def _objectives(args, demand):
     """The --slo objectives, each naming a pipeline (and label) that
     the demand has: an objective over no requests is always met."""
     from nodepool_aarch64.capacity import plan as pl
-    objectives = [pl.parse_objective(s) for s in args.slo or
-                  ['gate:p95:10']]
-    for o in objectives:
-        if o.pipeline not in demand.pipelines:
-            raise InputError('--slo', None, '', f'{o}: no demand from '
-                             f'pipeline {o.pipeline!r}; pipelines in the '
-                             f'demand: {", ".join(demand.pipelines)}')
-        if o.label is not None and o.label not in demand.labels:
-            raise InputError('--slo', None, '', f'{o}: no demand for label '
-                             f'{o.label!r}; labels in the demand: '
-                             f'{", ".join(demand.labels)}')
-        if o.label is not None and not _asks(demand, o.pipeline, o.label):
-            raise InputError('--slo', None, '', f'{o}: pipeline '
-                             f'{o.pipeline!r} never asked for {o.label!r}')
+    try:
+        objectives = [pl.parse_objective(s) for s in args.slo or
+                      ['gate:p95:10']]
+        pl.check_objectives(objectives, demand)
+    except pl.ObjectiveError as e:
+        raise InputError('--slo', None, '', str(e))
     return objectives
-
-
-def _asks(demand, pipeline, label):
-    pi, li = demand.pipelines.index(pipeline), demand.labels.index(label)
-    return any(p == pi and la == li
-               for p, la in zip(demand.pipeline, demand.label))
 
 
 def _fit_and_holdout(args, demand):
@@ -479,16 +466,19 @@ def _fit_and_holdout(args, demand):
 def _plan(args, inv, demand, pools):
     """(Plan, objectives, quotas, held-out demand or None)."""
     from nodepool_aarch64.capacity import plan as pl
-    from nodepool_aarch64.capacity import schedule as sc
     _check('--trim-budget', args.trim_budget, 0, whole=True)
-    quotas = sc.base_caps(inv, full_quota=True)
+    quotas = sizing.max_servers(inv, full_quota=True)
     _check('--floor', args.floor, 0, high=sum(quotas.values()), whole=True)
     fit, held = _fit_and_holdout(args, demand)
     objectives = _objectives(args, fit)
-    planner = pl.Planner(
-        fit, pools, quotas, objectives, seed=args.seed,
-        min_ready={label.name: label.min_ready for label in inv.labels},
-        trim_budget=args.trim_budget, block=args.block, floor=args.floor)
+    try:
+        planner = pl.Planner(
+            fit, pools, quotas, objectives, seed=args.seed,
+            min_ready={label.name: label.min_ready for label in inv.labels},
+            trim_budget=args.trim_budget, block=args.block,
+            floor=args.floor)
+    except pl.BlockError as e:
+        raise InputError('--block', None, '', str(e))
     return planner.plan(), objectives, quotas, fit, held
 
 
@@ -526,10 +516,10 @@ def _merged(inv, plan):
     import tempfile
     from nodepool_aarch64.capacity import merge
     from nodepool_aarch64.capacity import plan as pl
-    from nodepool_aarch64.capacity import schedule as sc
     with open(inv.path, encoding='utf-8') as f:
         text = f.read()
-    planned = pl.windows(plan.schedule, sc.base_caps(inv), plan.min_ready,
+    planned = pl.windows(plan.schedule, sizing.max_servers(inv),
+                         plan.min_ready,
                          {label.name: label.min_ready
                           for label in inv.labels})
     merged, replaced = merge.merge(inv.path, text, planned)
@@ -614,7 +604,7 @@ def run_plan(args):
     out['plan'] = {'safety-z': round(plan.safety, 2),
                    'warm-factor': plan.warm,
                    'fitted-to': round(1 - plan.margin, 2),
-                   'peak-min-ready': max(map(sum, plan.min_ready.caps)),
+                   'peak-min-ready': max(map(sum, plan.min_ready.values)),
                    'replaces-windows': replaced,
                    'windows': section.count('- name: plan-')}
     out['schedule'] = plan.schedule.as_dict()

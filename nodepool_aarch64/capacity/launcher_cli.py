@@ -2,8 +2,8 @@
 
 import datetime
 
+from nodepool_aarch64 import timeutil
 from nodepool_aarch64.inventory import load_inventory
-from nodepool_aarch64.render.cli import parse_at
 
 DEFAULT_FILE = 'zuul.d/zuul-launcher.yaml'
 
@@ -29,7 +29,7 @@ def register(sub):
     p.add_argument('--inventory', metavar='FILE',
                    help='inventory YAML (default: the shipped Linaro '
                         'inventory)')
-    p.add_argument('--at', type=parse_at, metavar='TIME',
+    p.add_argument('--at', type=timeutil.utc_option, metavar='TIME',
                    help='UTC instant, ISO 8601 (default: now)')
     p.add_argument('--checkout', required=True, metavar='DIR',
                    help='a git checkout of the config project')

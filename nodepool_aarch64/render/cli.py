@@ -4,12 +4,12 @@ import argparse
 import os
 import sys
 
+from nodepool_aarch64 import sizing
 from nodepool_aarch64 import texttable
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import COMMITTED, render_all
-from nodepool_aarch64.render import capacity
 from nodepool_aarch64.render.write import unchanged, write_files
 
 DESCRIPTION = """\
@@ -52,20 +52,13 @@ def register(subparsers):
         help="only the files this project commits (nodesets, the mirror "
              "role's list, the docs' tables), under the project's root DIR")
     parser.add_argument(
-        '--at', metavar='TIME', type=parse_at,
+        '--at', metavar='TIME', type=timeutil.utc_option,
         help='apply the capacity windows active at this UTC time '
              '(ISO 8601, e.g. 2026-12-01T14:00Z); default: none')
     parser.add_argument(
         '--check', action='store_true',
         help='write nothing; exit 1 if any file is stale or missing')
     parser.set_defaults(func=run)
-
-
-def parse_at(text):
-    try:
-        return timeutil.parse_utc(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e))
 
 
 def run(args):
@@ -98,7 +91,7 @@ def run(args):
 def table(inv, at=None):
     """max-servers per label (rows) and provider (columns)."""
     names = [p.name for p in inv.providers]
-    sizings = {p.name: capacity.sizing(inv, p, at) for p in inv.providers}
+    sizings = {p.name: sizing.sizing_at(inv, p, at) for p in inv.providers}
     rows = [['label'] + names]
     for label in inv.labels:
         rows.append([label.name] + [
