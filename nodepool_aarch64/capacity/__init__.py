@@ -14,7 +14,7 @@ apply     the launcher config for an instant, written only when valid
 launcher_apply
           the same capacity as a zuul-launcher config change
 formats   the commands' text tables and JSON
-cli, launcher_cli
+cli, launcher_cli, options
           the command line: options, printing and exit codes
 
 When a window holds and which wins is the model's (``model.Window``);

@@ -5,15 +5,14 @@ What is compared lives in ``compare``, how it is shown in ``formats``.
 """
 
 import argparse
-import datetime
 import math
 import os
 import re
 import sys
 
-from nodepool_aarch64 import timeutil
 from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import launcher_cli
+from nodepool_aarch64.capacity import options
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 
@@ -29,8 +28,6 @@ testing times.
   plan      max-servers per hour that meet a wait SLO at least node-hours
   report    PNG plots and a Markdown page of demand, capacity and waits
 """
-
-UTC = datetime.timezone.utc
 
 
 def register(subparsers):
@@ -48,17 +45,6 @@ def register(subparsers):
     _report_parser(sub)
 
 
-def _inventory_arg(parser):
-    parser.add_argument(
-        '--inventory', metavar='FILE',
-        help='inventory YAML (default: the shipped Linaro inventory)')
-
-
-def _format_arg(parser):
-    parser.add_argument('--format', choices=('text', 'json'),
-                        default='text', help='output format')
-
-
 # -- quota -----------------------------------------------------------------
 
 def _quota_parser(sub):
@@ -71,7 +57,7 @@ def _quota_parser(sub):
         'and headroom.  Regions are asked in parallel with bounded '
         'timeouts and retries; a failing region is reported and the '
         'others still answer.  Exit 1 if any region failed.')
-    _inventory_arg(p)
+    options.inventory(p)
     p.add_argument('--cloud', action='append', metavar='NAME',
                    help='only providers on this clouds.yaml cloud (or with '
                         'this provider name); repeatable')
@@ -84,7 +70,7 @@ def _quota_parser(sub):
                    help='also write the cloud facts file (every flavor and '
                         'the quota limits of each region that answered) '
                         'that "check --facts" reads')
-    _format_arg(p)
+    options.output_format(p)
     p.set_defaults(func=run_quota)
 
 
@@ -148,9 +134,8 @@ def _apply_parser(sub):
         'file untouched.  Meant for cron or a systemd timer.  Exit 0 when '
         'the file is in place (replaced or unchanged), 1 when the render '
         'is invalid (the file is left as it was).')
-    _inventory_arg(p)
-    p.add_argument('--at', type=timeutil.utc_option, metavar='TIME',
-                   help='UTC instant, ISO 8601 (default: now)')
+    options.inventory(p)
+    options.instant(p)
     p.add_argument('--output', required=True, metavar='FILE',
                    help='the launcher config file Nodepool reads')
     p.add_argument('--launcher', metavar='HOST',
@@ -175,7 +160,7 @@ def run_apply(args):
     elif launcher not in launchers:
         raise InputError('--launcher', None, '',
                          f'{launcher!r} is not a launcher of {inv.path}')
-    at = args.at or datetime.datetime.now(UTC)
+    at = options.at(args)
     text = apply.render(inv, launcher, at)
     try:
         status, errors = apply.apply(text, args.output)
@@ -184,10 +169,8 @@ def run_apply(args):
                          f'cannot write: {e.strerror}')
     for error in errors:
         print(f'{args.output}: not replaced: {error}', file=sys.stderr)
-    names = [w.name for w in inv.active_windows(at)]
     print(f'{args.output}: {status} (launcher {launcher} at '
-          f'{at.isoformat(timespec="minutes")}; windows: '
-          f'{", ".join(names) or "none"})')
+          f'{formats.instant(inv, at)})')
     return 1 if status == apply.INVALID else 0
 
 
@@ -279,6 +262,13 @@ def _load_demand(args, inv):
     return demand
 
 
+def _inputs(args):
+    """(inventory, demand, pools) that simulate, plan and report use."""
+    inv = load_inventory(args.inventory)
+    demand = _load_demand(args, inv)
+    return inv, demand, _pools(args, inv)
+
+
 def _pools(args, inv):
     from nodepool_aarch64.capacity import simulate as sim
     return sim.pools_from_inventory(inv, args.launch_mean, args.launch_sd,
@@ -314,23 +304,22 @@ def _simulate_parser(sub):
         ' Prints wait percentiles per pipeline and label, utilisation and '
         'node-hours.  An inventory written by "plan --write-inventory" '
         "gives the plan's numbers again for the same demand and seed.")
-    _inventory_arg(p)
+    options.inventory(p)
     _demand_args(p)
     p.add_argument('--schedule', default='inventory',
                    help='inventory (base max-servers plus windows), full '
                         '(full quota at all times) or static:N (N servers '
                         'shared by quota); default inventory')
-    _format_arg(p)
+    options.output_format(p)
     p.set_defaults(func=run_simulate)
 
 
 def run_simulate(args):
     from nodepool_aarch64.capacity import compare
-    inv = load_inventory(args.inventory)
-    demand = _load_demand(args, inv)
+    inv, demand, pools = _inputs(args)
     schedule = _schedule(args.schedule, inv, demand)
-    result = compare.simulate_inventory(inv, demand, _pools(args, inv),
-                                        args.seed, schedule)
+    result = compare.simulate_inventory(inv, demand, pools, args.seed,
+                                        schedule)
     summary = result.summary()
     summary['schedule'] = schedule.as_dict()
     if demand.skipped:
@@ -340,6 +329,12 @@ def run_simulate(args):
     else:
         print(formats.summary_text(summary))
     return 0
+
+
+def _planning_args(p):
+    options.inventory(p)
+    _demand_args(p)
+    _plan_args(p)
 
 
 def _plan_args(p):
@@ -424,25 +419,21 @@ def _plan_parser(sub):
         'windows, keeping everything else.  Exit 1 if the SLO cannot be '
         'met even with full quota, or the plan misses it on the held-out '
         'weeks.')
-    _inventory_arg(p)
-    _demand_args(p)
-    _plan_args(p)
+    _planning_args(p)
     p.add_argument('--write-inventory', metavar='FILE',
                    help='write the inventory with the planned windows '
                         'merged in (atomically; FILE may be the input)')
     p.add_argument('--windows-output', metavar='FILE',
                    help="also write the inventory's capacity section for "
                         'the plan here')
-    _format_arg(p)
+    options.output_format(p)
     p.set_defaults(func=run_plan)
 
 
 def run_plan(args):
     from nodepool_aarch64.capacity import compare
     from nodepool_aarch64.capacity import merge
-    inv = load_inventory(args.inventory)
-    demand = _load_demand(args, inv)
-    pools = _pools(args, inv)
+    inv, demand, pools = _inputs(args)
     # Nodepool's validator comes with apply and takes seconds to import;
     # bad demand should fail before paying for it.
     from nodepool_aarch64.capacity import apply
@@ -500,9 +491,7 @@ def _report_parser(sub):
         '(demand against capacity per hour of the week), waits.png (wait '
         'percentiles per pipeline, with the SLO) and index.md embedding '
         'both into --output (an existing directory, or one to create).')
-    _inventory_arg(p)
-    _demand_args(p)
-    _plan_args(p)
+    _planning_args(p)
     p.add_argument('--no-plan', action='store_true',
                    help='leave the plan out (faster)')
     p.add_argument('--output', required=True, metavar='DIR')
@@ -513,9 +502,7 @@ def run_report(args):
     from nodepool_aarch64.capacity import compare
     from nodepool_aarch64.capacity import merge
     from nodepool_aarch64.capacity import report
-    inv = load_inventory(args.inventory)
-    demand = _load_demand(args, inv)
-    pools = _pools(args, inv)
+    inv, demand, pools = _inputs(args)
     scenarios = [('inventory', inv, None),
                  ('full quota', inv, compare.full_quota_schedule(inv))]
     notes, objectives, warning = [], [], None

@@ -15,6 +15,13 @@ def as_json(data):
     return json.dumps(data, indent=2)
 
 
+def instant(inv, at):
+    """"<time>; windows: <names in force>" for the apply actions."""
+    names = [w.name for w in inv.active_windows(at)]
+    return (f'{at.isoformat(timespec="minutes")}; windows: '
+            f'{", ".join(names) or "none"}')
+
+
 def minutes(values):
     """Measured waits in minutes, as the plan and report print them."""
     return ', '.join(f'{v:g}' for v in values)
