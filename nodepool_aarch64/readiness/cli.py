@@ -165,5 +165,35 @@ def run(args):
     from nodepool_aarch64.readiness import evaluate
     _source(args)
     t = thresholds(args)
-    result = evaluate.run(args, t)
-    return evaluate.output(args, t, *result)
+    jobs, window = evaluate.run(args, t)
+    return output(args, t, jobs, window)
+
+
+def exit_code(jobs):
+    """1 when a job is not ready, or sits in a stage its verdict does
+    not allow yet."""
+    from nodepool_aarch64.readiness import zuulconfig as zc
+    for job in jobs:
+        if job['verdict'] == crit.NOT_READY:
+            return 1
+        if zc.stage_rank(job['stage']) > zc.stage_rank(
+                crit.verdict_stage(job['verdict'])):
+            return 1
+    return 0
+
+
+def output(args, t, jobs, window):
+    """Print the verdicts (and write the plot); the exit code."""
+    from nodepool_aarch64.readiness import report
+    if args.plot:
+        from nodepool_aarch64.readiness import plot
+        try:
+            plot.write(args.plot, jobs, t, window['start'])
+        except OSError as e:
+            raise InputError(e.filename or args.plot, None, '',
+                             f'cannot write: {e.strerror}')
+    if args.format == 'json':
+        print(report.as_json(jobs, window))
+    else:
+        print(report.as_text(jobs, window))
+    return exit_code(jobs)

@@ -12,7 +12,6 @@ from nodepool_aarch64.readiness import criteria as crit
 from nodepool_aarch64.readiness import metrics
 from nodepool_aarch64.readiness import pairing
 from nodepool_aarch64.readiness import promotion
-from nodepool_aarch64.readiness import report
 from nodepool_aarch64.readiness import zuulconfig as zc
 from nodepool_aarch64.readiness.cli import DEFAULT_DAYS, parse_time_arg
 
@@ -206,28 +205,3 @@ def judge(job, counterpart, h):
         'change': zc.change_line(h.config, job, stage, target, where)
         if h.config else None,
     }
-
-
-def exit_code(jobs):
-    for job in jobs:
-        if job['verdict'] == crit.NOT_READY:
-            return 1
-        if zc.stage_rank(job['stage']) > zc.stage_rank(
-                crit.verdict_stage(job['verdict'])):
-            return 1
-    return 0
-
-
-def output(args, t, jobs, window):
-    if args.plot:
-        from nodepool_aarch64.readiness import plot
-        try:
-            plot.write(args.plot, jobs, t, window['start'])
-        except OSError as e:
-            raise InputError(e.filename or args.plot, None, '',
-                             f'cannot write: {e.strerror}')
-    if args.format == 'json':
-        print(report.as_json(jobs, window))
-    else:
-        print(report.as_text(jobs, window))
-    return exit_code(jobs)
