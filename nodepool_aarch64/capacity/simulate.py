@@ -45,6 +45,13 @@ class Event(enum.IntEnum):
     WARM_FAILED = 6   # a min-ready launch failed: a = pool, b = label
 
 
+# Looked up once: the loop below runs them millions of times.
+_READY, _FAILED = Event.READY, Event.FAILED
+_WARM_READY, _WARM_FAILED = Event.WARM_READY, Event.WARM_FAILED
+_RELEASE = Event.RELEASE
+_heappush, _heappop = heapq.heappush, heapq.heappop
+
+
 class Pool:
     """One provider as the simulator sees it.
 
@@ -294,10 +301,6 @@ class _Run:
 
     # -- starting launches ---------------------------------------------
 
-    def _push(self, time, event, a, b):
-        self.seq += 1
-        heapq.heappush(self.events, (time, self.seq, event, a, b))
-
     def _launch(self, p, who, warm, now):
         """Launch on pool p for request ``who``, or (``warm``) a
         min-ready node of label ``who``; its end is an event."""
@@ -306,12 +309,14 @@ class _Run:
         duration = self.lognorm(mu, self.launch_sigma[p]) \
             if mu is not None else 0.0
         self.used += duration
-        failed = self.fail_rate[p] and self.uniform() < self.fail_rate[p]
+        rate = self.fail_rate[p]
+        failed = rate and self.uniform() < rate
         if warm:
-            event = Event.WARM_FAILED if failed else Event.WARM_READY
+            event = _WARM_FAILED if failed else _WARM_READY
         else:
-            event = Event.FAILED if failed else Event.READY
-        self._push(now + duration, event, p, who)
+            event = _FAILED if failed else _READY
+        self.seq += 1
+        _heappush(self.events, (now + duration, self.seq, event, p, who))
 
     def _ask(self, li, who, warm, now):
         """Launch for label li at once on the pool with most room, or
@@ -320,18 +325,19 @@ class _Run:
         # it has room (_fill keeps that true).
         if not (self.queues[li] or self.warm[li]):
             chosen, room = -1, 0
+            cap, busy = self.cap, self.busy
             for p in self.label_pools[li]:
-                free = self.cap[p] - self.busy[p]
+                free = cap[p] - busy[p]
                 if free > room:
                     chosen, room = p, free
             if chosen >= 0:
-                self.busy[chosen] += 1
+                busy[chosen] += 1
                 self._launch(chosen, who, warm, now)
                 return
         if warm:
             self.warm[li].append(now)
         else:
-            heapq.heappush(self.queues[li], (self.rprio[who], now, who))
+            _heappush(self.queues[li], (self.rprio[who], now, who))
 
     def _top_up(self, li, now):
         """Ask for min-ready nodes until label li has its target."""
@@ -343,8 +349,8 @@ class _Run:
     def _fill(self, p, now):
         """Start launches on pool p while it has room and work."""
         served = self.pool_labels[p]
-        queues = self.queues
-        while self.busy[p] < self.cap[p]:
+        queues, busy, cap = self.queues, self.busy, self.cap
+        while busy[p] < cap[p]:
             best = None
             best_li = -1
             for li in served:
@@ -359,8 +365,8 @@ class _Run:
                     return
                 self.warm[best_li].popleft()
             else:
-                heapq.heappop(queues[best_li])
-            self.busy[p] += 1
+                _heappop(queues[best_li])
+            busy[p] += 1
             self._launch(p, best_li if warm else best[2], warm, now)
 
     def _oldest_warm(self, served):
@@ -383,7 +389,8 @@ class _Run:
         self.wait[rid] = now - self.arrival[rid]
         h = self.hold[rid]
         self.used += held + h
-        self._push(now + h, Event.RELEASE, p, 0)
+        self.seq += 1
+        _heappush(self.events, (now + h, self.seq, _RELEASE, p, 0))
 
     def on_arrival(self, rid, now):
         li = self.plabel[rid]
@@ -480,7 +487,7 @@ class _Run:
                 continue
             if not events:
                 break
-            now, _, event, a, b = heapq.heappop(events)
+            now, _, event, a, b = _heappop(events)
             if now > end_time:
                 break
             self.nevents += 1
