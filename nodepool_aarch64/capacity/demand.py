@@ -264,36 +264,47 @@ def from_csv(path, labels=None):
         # strict: an unterminated quote is an error, not a field that
         # swallows the rest of the file.
         reader = csv.DictReader(f, strict=True)
-        header = reader.fieldnames or []
-        label_column = 'nodeset' if 'nodeset' in header and \
-            'label' not in header else 'label'
-        for column in ('pipeline', label_column, 'start_time', 'end_time'):
-            if column not in header:
-                raise InputError(path, 1, column,
-                                 'missing column; expected pipeline, label '
-                                 '(or nodeset), start_time, end_time')
         try:
+            # Reading the header parses CSV too: a bad quote there is
+            # the same one-line error as in any row.
+            label_column = _label_column(path, reader.fieldnames or [])
             for row in reader:
-                line = reader.line_num
-                label = _label_for(row[label_column] or '', labels)
-                if not label:
-                    rows.skip(row[label_column] or '(no label)')
-                    continue
-                start = _parse_time(row['start_time'], path, line,
-                                    'start_time')
-                end = _parse_time(row['end_time'], path, line, 'end_time')
-                if end < start:
-                    raise InputError(path, line, 'end_time',
-                                     'expected a time after start_time')
-                arrival = start
-                if row.get('enqueue_time'):
-                    arrival = min(start, _parse_time(
-                        row['enqueue_time'], path, line, 'enqueue_time'))
-                rows.add(arrival, start, end, row['pipeline'] or 'unknown',
-                         label)
+                _csv_row(rows, path, reader.line_num, row, label_column,
+                         labels)
         except csv.Error as e:
-            raise InputError(path, reader.line_num, '', f'invalid CSV: {e}')
+            # The csv module's own count: DictReader's lags a row behind
+            # (and is 0 in the header) when a row fails to parse.
+            raise InputError(path, reader.reader.line_num, '',
+                             f'invalid CSV: {e}')
     return rows.demand()
+
+
+def _label_column(path, header):
+    label_column = 'nodeset' if 'nodeset' in header and \
+        'label' not in header else 'label'
+    for column in ('pipeline', label_column, 'start_time', 'end_time'):
+        if column not in header:
+            raise InputError(path, 1, column,
+                             'missing column; expected pipeline, label '
+                             '(or nodeset), start_time, end_time')
+    return label_column
+
+
+def _csv_row(rows, path, line, row, label_column, labels):
+    label = _label_for(row[label_column] or '', labels)
+    if not label:
+        rows.skip(row[label_column] or '(no label)')
+        return
+    start = _parse_time(row['start_time'], path, line, 'start_time')
+    end = _parse_time(row['end_time'], path, line, 'end_time')
+    if end < start:
+        raise InputError(path, line, 'end_time',
+                         'expected a time after start_time')
+    arrival = start
+    if row.get('enqueue_time'):
+        arrival = min(start, _parse_time(row['enqueue_time'], path, line,
+                                         'enqueue_time'))
+    rows.add(arrival, start, end, row['pipeline'] or 'unknown', label)
 
 
 # The weekly shape of CI demand: busy on weekday working hours across
