@@ -181,3 +181,23 @@ class TestWindowsYaml(testtools.TestCase):
         # Identical hours on several days share a window.
         names = re.findall(r'name: (plan-\d+)', text)
         self.assertEqual(24, len(names))
+
+    def test_windows_are_written_as_people_write_them(self):
+        from nodepool_aarch64.render import yamltext
+        schedule = sc.Schedule(('linaro-us',), [0, 8 * sc.HOUR, 9 * sc.HOUR,
+                                                sc.DAY + 8 * sc.HOUR,
+                                                sc.DAY + 9 * sc.HOUR],
+                               [(4,), (12,), (4,), (12,), (4,)])
+        text = pl.windows_yaml(schedule, {'linaro-us': 4})
+        self.assertEqual('capacity:\n'
+                         '  windows:\n'
+                         '    - name: plan-1\n'
+                         '      days: [mon, tue]\n'
+                         '      start: "08:00"\n'
+                         '      end: "09:00"\n'
+                         '      max-servers:\n'
+                         '        linaro-us: 12\n', text)
+        # libyaml and PyYAML's own emitter agree on the styles.
+        data = {'w': [pl._styled(pl.windows(schedule,
+                                            {'linaro-us': 4})[0])]}
+        self.assertEqual(yamltext.python_text(data), yamltext.to_text(data))
