@@ -31,6 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
+from nodepool_aarch64 import sizing  # noqa: E402
 from nodepool_aarch64.capacity import demand as dm  # noqa: E402
 from nodepool_aarch64.capacity import plan as pl  # noqa: E402
 from nodepool_aarch64.capacity import schedule as sc  # noqa: E402
@@ -71,7 +72,7 @@ def main():
     objective = args.slo
 
     inv = load_inventory()
-    quotas = sc.base_caps(inv, full_quota=True)
+    quotas = sizing.max_servers(inv, full_quota=True)
     mix = dm.label_mix(inv)
     fit_factors = week_factors(args.fit, args.seed)
     held_factors = week_factors(args.holdout, args.seed + 1000, burst=True)
@@ -100,14 +101,14 @@ def main():
     print(f'plan found in {elapsed:.1f} s with {plan.simulations} '
           f'simulations (safety z={plan.safety:.2f}, warm factor '
           f'{plan.warm:g}, peak min-ready '
-          f'{max(map(sum, plan.min_ready.caps))}, '
+          f'{max(map(sum, plan.min_ready.values))}, '
           f'fitted to {1 - plan.margin:.0%} of the SLO)')
 
     full_total = sum(quotas.values())
     full_hours = full_total * 168
     static_total = pl.equal_cost_static(plan.schedule, quotas)
-    none_ready = plan.min_ready.__class__.static(
-        {name: base_ready.get(name, 0) for name in plan.min_ready.providers})
+    none_ready = sc.MinReadySchedule.static(
+        {name: base_ready.get(name, 0) for name in plan.min_ready.labels})
     runs = [
         ('plan', plan.schedule, plan.min_ready),
         (f'static {static_total}', pl.static_schedule(static_total, quotas),

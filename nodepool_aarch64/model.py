@@ -182,14 +182,20 @@ class Provider:
 WEEKDAYS = timeutil.WEEKDAYS
 
 
+def _seconds(t):
+    return t.hour * timeutil.HOUR + t.minute * 60 + t.second
+
+
 @dataclasses.dataclass(frozen=True)
 class Window:
     """A capacity window: weekly hours, or a one-off period.
 
-    Weekly windows match when the weekday is in ``days`` and the UTC time
+    Weekly windows hold when the weekday is in ``days`` and the UTC time
     of day is in [start, end); an end at or before the start wraps past
-    midnight.  One-off windows (``starts``/``ends`` set) match in
-    [starts, ends).  Later windows in the inventory win over earlier ones.
+    midnight.  One-off windows (``starts``/``ends`` set) hold in
+    [starts, ends).  Later windows in the inventory win over earlier ones
+    (``in_force``).  ``intervals`` is the one place that says when a
+    window holds; everything else asks it.
     """
 
     name: str
@@ -201,20 +207,61 @@ class Window:
     max_servers: types.MappingProxyType
     min_ready: types.MappingProxyType
 
-    def matches(self, at):
-        at = timeutil.as_utc(at)
+    def intervals(self, week0=None):
+        """[a, b) seconds of the week (``timeutil.week_start``) when the
+        window holds.
+
+        A weekly window whose end is not after its start runs past
+        midnight into the next day, and past Sunday into Monday 00:00.
+        One-off windows are clipped to the week that begins at ``week0``
+        (exactly, so bounds may be fractions of a second); without
+        ``week0`` they are left out, since a recurring week cannot hold
+        them.
+        """
+        week = timeutil.WEEK
         if self.starts is not None:
-            return self.starts <= at < self.ends
-        now = at.time()
-        if self.start < self.end:
-            return at.weekday() in self.days and self.start <= now < self.end
-        # Wraps midnight: the part after midnight belongs to the day
-        # before, so "fri 22:00-06:00" covers Saturday early morning.
-        if now >= self.start:
-            return at.weekday() in self.days
-        if now < self.end:
-            return (at.weekday() - 1) % 7 in self.days
-        return False
+            if week0 is None:
+                return []
+            lo = max(0.0, (self.starts - week0).total_seconds())
+            hi = min(week, (self.ends - week0).total_seconds())
+            return [(lo, hi)] if lo < hi else []
+        start, end = _seconds(self.start), _seconds(self.end)
+        # Wrapping midnight: the part after it belongs to the day before,
+        # so "fri 22:00-06:00" covers Saturday early morning.
+        length = end - start if end > start else end + timeutil.DAY - start
+        intervals = []
+        for day in sorted(self.days):
+            a = day * timeutil.DAY + start
+            b = a + length
+            if b <= week:
+                intervals.append((a, b))
+            else:
+                intervals.append((a, week))
+                intervals.append((0, b - week))
+        return intervals
+
+    def matches(self, at):
+        """Whether the window holds at an instant."""
+        at = timeutil.as_utc(at)
+        second = timeutil.second_of_week(at)
+        return any(a <= second < b
+                   for a, b in self.intervals(timeutil.week_start(at)))
+
+
+def in_force(base, windows, field):
+    """``base`` (name -> value) with the windows' ``field`` laid over it.
+
+    ``field`` is ``'max_servers'`` (provider names) or ``'min_ready'``
+    (label names); each window sets the names it lists, in order, so
+    where windows overlap the one listed later wins.  Names that are not
+    in ``base`` are ignored.
+    """
+    current = dict(base)
+    for window in windows:
+        for name, value in getattr(window, field).items():
+            if name in current:
+                current[name] = value
+    return current
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,3 +315,19 @@ class Inventory:
 
     def active_windows(self, at):
         return tuple(w for w in self.windows if w.matches(at))
+
+    def windows_at(self, at=None):
+        """The windows in force at ``at``, in order (none without it)."""
+        return self.active_windows(at) if at is not None else ()
+
+    def max_servers_at(self, provider, at=None):
+        """The max-servers cap an admin set for a provider, in force at
+        ``at`` (None: no cap, the quota alone decides; ``sizing`` turns
+        it into servers)."""
+        return in_force({provider.name: provider.max_servers},
+                        self.windows_at(at), 'max_servers')[provider.name]
+
+    def min_ready_at(self, label, at=None):
+        """A label's min-ready in force at ``at``."""
+        return in_force({label.name: label.min_ready},
+                        self.windows_at(at), 'min_ready')[label.name]

@@ -53,3 +53,29 @@ def allowed_servers(quota, flavors, reserved, headroom=0.0, cap=None):
         if cap is None or allowed <= cap:
             binding, servers = resource, allowed
     return Sizing(limits=limits, binding=binding, max_servers=max(0, servers))
+
+
+def provider_sizing(inv, provider, cap=None):
+    """An inventory provider's sizing: its quota and reserved amounts,
+    the flavors its labels use, the inventory's headroom, and ``cap``
+    (an explicit max-servers; None: the quota alone decides)."""
+    return allowed_servers(
+        provider.quota, inv.flavors_for(provider), provider.reserved,
+        headroom=inv.headroom, cap=cap)
+
+
+def sizing_at(inv, provider, at=None):
+    """The provider's sizing with the max-servers cap in force at ``at``
+    (without ``at``: outside every capacity window)."""
+    return provider_sizing(inv, provider, inv.max_servers_at(provider, at))
+
+
+def max_servers(inv, at=None, full_quota=False):
+    """Provider name -> max-servers at ``at`` (``sizing_at``).
+
+    With ``full_quota`` every explicit cap is ignored: the most the quota
+    allows after reserved servers and headroom.
+    """
+    return {p.name: (provider_sizing(inv, p) if full_quota
+                     else sizing_at(inv, p, at)).max_servers
+            for p in inv.providers}

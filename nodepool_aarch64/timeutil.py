@@ -4,6 +4,9 @@ Times come from users (--at, inventory windows) and from Zuul (build
 start and end times, which Zuul serves as naive UTC).  All are held as
 aware UTC datetimes.  Years are bounded well inside what datetime can
 hold, so that a week added or subtracted later can never overflow.
+
+Capacity repeats every week, so the week is here too: its seconds
+count from Monday 00:00 UTC.
 """
 
 import datetime
@@ -11,6 +14,9 @@ import datetime
 UTC = datetime.timezone.utc
 # In datetime.weekday() order; the inventory's "days" are these names.
 WEEKDAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
+HOUR = 3600
+DAY = 24 * HOUR
+WEEK = 7 * DAY
 MIN_YEAR = 1970
 MAX_YEAR = 9000
 
@@ -41,3 +47,15 @@ def parse_utc(text):
         raise ValueError(f'{text!r} is out of range (years {MIN_YEAR} '
                          f'to {MAX_YEAR})')
     return at
+
+
+def week_start(moment):
+    """Monday 00:00 UTC of the week holding a timezone-aware datetime."""
+    moment = moment.astimezone(UTC)
+    monday = moment.date() - datetime.timedelta(days=moment.weekday())
+    return datetime.datetime.combine(monday, datetime.time(0), tzinfo=UTC)
+
+
+def second_of_week(moment):
+    """Seconds since Monday 00:00 UTC of ``moment``'s week (a float)."""
+    return (as_utc(moment) - week_start(as_utc(moment))).total_seconds()

@@ -1,18 +1,20 @@
-"""``nodepool-aarch64 capacity``: quota, apply, simulate, plan, report."""
+"""``nodepool-aarch64 capacity``: quota, apply, simulate, plan, report.
+
+The options, their checks, what each action prints and its exit code.
+What is compared lives in ``compare``, how it is shown in ``formats``.
+"""
 
 import argparse
-import datetime
-import json
 import math
 import os
 import re
 import sys
 
-from nodepool_aarch64 import texttable
+from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import launcher_cli
+from nodepool_aarch64.capacity import options
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
-from nodepool_aarch64.render.cli import parse_at
 
 DESCRIPTION = """\
 Size Arm64 capacity from real quotas and demand, and change it at peak
@@ -26,8 +28,6 @@ testing times.
   plan      max-servers per hour that meet a wait SLO at least node-hours
   report    PNG plots and a Markdown page of demand, capacity and waits
 """
-
-UTC = datetime.timezone.utc
 
 
 def register(subparsers):
@@ -45,17 +45,6 @@ def register(subparsers):
     _report_parser(sub)
 
 
-def _inventory_arg(parser):
-    parser.add_argument(
-        '--inventory', metavar='FILE',
-        help='inventory YAML (default: the shipped Linaro inventory)')
-
-
-def _format_arg(parser):
-    parser.add_argument('--format', choices=('text', 'json'),
-                        default='text', help='output format')
-
-
 # -- quota -----------------------------------------------------------------
 
 def _quota_parser(sub):
@@ -68,7 +57,7 @@ def _quota_parser(sub):
         'and headroom.  Regions are asked in parallel with bounded '
         'timeouts and retries; a failing region is reported and the '
         'others still answer.  Exit 1 if any region failed.')
-    _inventory_arg(p)
+    options.inventory(p)
     p.add_argument('--cloud', action='append', metavar='NAME',
                    help='only providers on this clouds.yaml cloud (or with '
                         'this provider name); repeatable')
@@ -81,7 +70,7 @@ def _quota_parser(sub):
                    help='also write the cloud facts file (every flavor and '
                         'the quota limits of each region that answered) '
                         'that "check --facts" reads')
-    _format_arg(p)
+    options.output_format(p)
     p.set_defaults(func=run_quota)
 
 
@@ -113,9 +102,9 @@ def run_quota(args):
     if args.write_facts:
         _write_facts(args.write_facts, quota.as_facts(results), results)
     if args.format == 'json':
-        print(json.dumps([r.as_dict() for r in results], indent=2))
+        print(formats.as_json([r.as_dict() for r in results]))
     else:
-        print(quota_table(results))
+        print(formats.quota_table(results))
     return 0 if all(r.status == 'ok' for r in results) else 1
 
 
@@ -133,43 +122,6 @@ def _write_facts(path, regions, results):
           file=sys.stderr)
 
 
-RESOURCES = ('instances', 'cores', 'ram', 'floating-ips', 'addresses')
-
-
-def quota_table(results):
-    rows = [['provider', 'region', 'status'] + list(RESOURCES)
-            + ['binding', 'max-servers']]
-    for r in results:
-        if r.status != 'ok':
-            rows.append([r.provider, r.region, r.status] + ['-'] *
-                        (len(RESOURCES) + 2))
-            continue
-        cells = []
-        for resource in RESOURCES:
-            limit, used = r.usage.get(resource, (None, None))
-            allowed = r.sizing.limits.get(resource)
-            if resource not in r.usage:
-                cells.append('-')
-                continue
-            text = 'unlimited' if limit is None else str(limit)
-            if used is not None:
-                text += f' ({used} used)'
-            if allowed is not None:
-                text += f' -> {allowed}'
-            cells.append(text)
-        rows.append([r.provider, r.region, r.status] + cells
-                    + [r.sizing.binding, str(r.sizing.max_servers)])
-    lines = texttable.lines(rows)
-    lines.append('')
-    lines.append('Each resource: limit (in use) -> servers it allows after '
-                 'reserved servers, sized by the largest flavor; '
-                 'max-servers applies headroom and any explicit cap.')
-    for r in results:
-        if r.status != 'ok':
-            lines.append(f'{r.provider}: {r.status}: {r.error}')
-    return '\n'.join(lines)
-
-
 # -- apply -----------------------------------------------------------------
 
 def _apply_parser(sub):
@@ -182,9 +134,8 @@ def _apply_parser(sub):
         'file untouched.  Meant for cron or a systemd timer.  Exit 0 when '
         'the file is in place (replaced or unchanged), 1 when the render '
         'is invalid (the file is left as it was).')
-    _inventory_arg(p)
-    p.add_argument('--at', type=parse_at, metavar='TIME',
-                   help='UTC instant, ISO 8601 (default: now)')
+    options.inventory(p)
+    options.instant(p)
     p.add_argument('--output', required=True, metavar='FILE',
                    help='the launcher config file Nodepool reads')
     p.add_argument('--launcher', metavar='HOST',
@@ -209,7 +160,7 @@ def run_apply(args):
     elif launcher not in launchers:
         raise InputError('--launcher', None, '',
                          f'{launcher!r} is not a launcher of {inv.path}')
-    at = args.at or datetime.datetime.now(UTC)
+    at = options.at(args)
     text = apply.render(inv, launcher, at)
     try:
         status, errors = apply.apply(text, args.output)
@@ -218,10 +169,8 @@ def run_apply(args):
                          f'cannot write: {e.strerror}')
     for error in errors:
         print(f'{args.output}: not replaced: {error}', file=sys.stderr)
-    names = [w.name for w in inv.active_windows(at)]
     print(f'{args.output}: {status} (launcher {launcher} at '
-          f'{at.isoformat(timespec="minutes")}; windows: '
-          f'{", ".join(names) or "none"})')
+          f'{formats.instant(inv, at)})')
     return 1 if status == apply.INVALID else 0
 
 
@@ -313,28 +262,27 @@ def _load_demand(args, inv):
     return demand
 
 
+def _inputs(args):
+    """(inventory, demand, pools) that simulate, plan and report use."""
+    inv = load_inventory(args.inventory)
+    demand = _load_demand(args, inv)
+    return inv, demand, _pools(args, inv)
+
+
 def _pools(args, inv):
     from nodepool_aarch64.capacity import simulate as sim
     return sim.pools_from_inventory(inv, args.launch_mean, args.launch_sd,
                                     args.failure_rate)
 
 
-def _week0(demand):
-    return demand.origin if demand.weeks() <= 1 else None
-
-
-def _min_ready(inv, demand):
-    from nodepool_aarch64.capacity import schedule as sc
-    return sc.min_ready_from_inventory(inv, _week0(demand))
-
-
 def _schedule(spec, inv, demand):
+    """The max-servers schedule ``--schedule`` names."""
+    from nodepool_aarch64.capacity import compare
     from nodepool_aarch64.capacity import plan as pl
-    from nodepool_aarch64.capacity import schedule as sc
-    quotas = sc.base_caps(inv, full_quota=True)
+    quotas = compare.full_quota(inv)
     full = sum(quotas.values())
     if spec == 'inventory':
-        return sc.from_inventory(inv, _week0(demand))
+        return compare.inventory_schedule(inv, demand)
     if spec == 'full':
         return pl.static_schedule(full, quotas)
     # isdigit() is True for '²', which int() refuses: ASCII digits only.
@@ -344,16 +292,6 @@ def _schedule(spec, inv, demand):
     raise InputError('--schedule', None, '', f'{spec!r}: expected '
                      f'inventory, full or static:N with N from 1 to '
                      f'{full} (full quota)')
-
-
-def simulate_inventory(inv, demand, pools, seed, schedule=None):
-    """What ``simulate --inventory`` measures: the inventory's windows
-    (max-servers and min-ready) replayed against the demand."""
-    from nodepool_aarch64.capacity import simulate as sim
-    if schedule is None:
-        schedule = _schedule('inventory', inv, demand)
-    return sim.simulate(demand, pools, schedule, seed=seed,
-                        min_ready=_min_ready(inv, demand))
 
 
 def _simulate_parser(sub):
@@ -366,53 +304,37 @@ def _simulate_parser(sub):
         ' Prints wait percentiles per pipeline and label, utilisation and '
         'node-hours.  An inventory written by "plan --write-inventory" '
         "gives the plan's numbers again for the same demand and seed.")
-    _inventory_arg(p)
+    options.inventory(p)
     _demand_args(p)
     p.add_argument('--schedule', default='inventory',
                    help='inventory (base max-servers plus windows), full '
                         '(full quota at all times) or static:N (N servers '
                         'shared by quota); default inventory')
-    _format_arg(p)
+    options.output_format(p)
     p.set_defaults(func=run_simulate)
 
 
 def run_simulate(args):
-    inv = load_inventory(args.inventory)
-    demand = _load_demand(args, inv)
+    from nodepool_aarch64.capacity import compare
+    inv, demand, pools = _inputs(args)
     schedule = _schedule(args.schedule, inv, demand)
-    result = simulate_inventory(inv, demand, _pools(args, inv), args.seed,
-                                schedule)
+    result = compare.simulate_inventory(inv, demand, pools, args.seed,
+                                        schedule)
     summary = result.summary()
     summary['schedule'] = schedule.as_dict()
     if demand.skipped:
         summary['skipped'] = demand.skipped
     if args.format == 'json':
-        print(json.dumps(summary, indent=2))
+        print(formats.as_json(summary))
     else:
-        print(summary_text(summary))
+        print(formats.summary_text(summary))
     return 0
 
 
-def summary_text(summary):
-    lines = [f'{summary["requests"]} requests, {summary["launches"]} '
-             f'launches, {summary["failed"]} failed; utilisation '
-             f'{summary["utilisation"]:.2f}; node-hours used '
-             f'{summary["used-node-hours"]} (idle ready '
-             f'{summary["idle-ready-node-hours"]}), held '
-             f'{summary["capacity-node-hours"]}']
-    waits = summary['wait-minutes']
-    rows = [['', 'requests', 'p50', 'p95', 'p99', 'mean', 'unserved']]
-    for kind in ('pipeline', 'label'):
-        for name, block in waits[kind].items():
-            rows.append([f'{kind} {name}', str(block['requests'])] +
-                        [str(block[k]) for k in ('p50', 'p95', 'p99',
-                                                 'mean', 'unserved')])
-    lines.append('wait in minutes until a node is ready:')
-    lines += texttable.lines(rows, indent='  ')
-    if summary.get('skipped'):
-        lines.append('skipped builds: ' + ', '.join(
-            f'{k} ({v})' for k, v in sorted(summary['skipped'].items())))
-    return '\n'.join(lines)
+def _planning_args(p):
+    options.inventory(p)
+    _demand_args(p)
+    _plan_args(p)
 
 
 def _plan_args(p):
@@ -437,29 +359,15 @@ def _plan_args(p):
 
 def _objectives(args, demand):
     """The --slo objectives, each naming a pipeline (and label) that
-    the demand has: an objective over no requests is always met."""
+    the demand has."""
     from nodepool_aarch64.capacity import plan as pl
-    objectives = [pl.parse_objective(s) for s in args.slo or
-                  ['gate:p95:10']]
-    for o in objectives:
-        if o.pipeline not in demand.pipelines:
-            raise InputError('--slo', None, '', f'{o}: no demand from '
-                             f'pipeline {o.pipeline!r}; pipelines in the '
-                             f'demand: {", ".join(demand.pipelines)}')
-        if o.label is not None and o.label not in demand.labels:
-            raise InputError('--slo', None, '', f'{o}: no demand for label '
-                             f'{o.label!r}; labels in the demand: '
-                             f'{", ".join(demand.labels)}')
-        if o.label is not None and not _asks(demand, o.pipeline, o.label):
-            raise InputError('--slo', None, '', f'{o}: pipeline '
-                             f'{o.pipeline!r} never asked for {o.label!r}')
+    try:
+        objectives = [pl.parse_objective(s) for s in args.slo or
+                      ['gate:p95:10']]
+        pl.check_objectives(objectives, demand)
+    except pl.ObjectiveError as e:
+        raise InputError('--slo', None, '', str(e))
     return objectives
-
-
-def _asks(demand, pipeline, label):
-    pi, li = demand.pipelines.index(pipeline), demand.labels.index(label)
-    return any(p == pi and la == li
-               for p, la in zip(demand.pipeline, demand.label))
 
 
 def _fit_and_holdout(args, demand):
@@ -477,19 +385,23 @@ def _fit_and_holdout(args, demand):
 
 
 def _plan(args, inv, demand, pools):
-    """(Plan, objectives, quotas, held-out demand or None)."""
+    """(Plan, objectives, fitted demand, held-out demand or None)."""
+    from nodepool_aarch64.capacity import compare
     from nodepool_aarch64.capacity import plan as pl
-    from nodepool_aarch64.capacity import schedule as sc
     _check('--trim-budget', args.trim_budget, 0, whole=True)
-    quotas = sc.base_caps(inv, full_quota=True)
+    quotas = compare.full_quota(inv)
     _check('--floor', args.floor, 0, high=sum(quotas.values()), whole=True)
     fit, held = _fit_and_holdout(args, demand)
     objectives = _objectives(args, fit)
-    planner = pl.Planner(
-        fit, pools, quotas, objectives, seed=args.seed,
-        min_ready={label.name: label.min_ready for label in inv.labels},
-        trim_budget=args.trim_budget, block=args.block, floor=args.floor)
-    return planner.plan(), objectives, quotas, fit, held
+    try:
+        planner = pl.Planner(
+            fit, pools, quotas, objectives, seed=args.seed,
+            min_ready={label.name: label.min_ready for label in inv.labels},
+            trim_budget=args.trim_budget, block=args.block,
+            floor=args.floor)
+    except pl.BlockError as e:
+        raise InputError('--block', None, '', str(e))
+    return planner.plan(), objectives, fit, held
 
 
 def _plan_parser(sub):
@@ -507,190 +419,68 @@ def _plan_parser(sub):
         'windows, keeping everything else.  Exit 1 if the SLO cannot be '
         'met even with full quota, or the plan misses it on the held-out '
         'weeks.')
-    _inventory_arg(p)
-    _demand_args(p)
-    _plan_args(p)
+    _planning_args(p)
     p.add_argument('--write-inventory', metavar='FILE',
                    help='write the inventory with the planned windows '
                         'merged in (atomically; FILE may be the input)')
     p.add_argument('--windows-output', metavar='FILE',
                    help="also write the inventory's capacity section for "
                         'the plan here')
-    _format_arg(p)
+    options.output_format(p)
     p.set_defaults(func=run_plan)
 
 
-def _merged(inv, plan):
-    """(text, inventory, replaced window names) for the plan merged into
-    the input inventory, loaded back so it is known to be valid."""
-    import tempfile
-    from nodepool_aarch64.capacity import merge
-    from nodepool_aarch64.capacity import plan as pl
-    from nodepool_aarch64.capacity import schedule as sc
-    with open(inv.path, encoding='utf-8') as f:
-        text = f.read()
-    planned = pl.windows(plan.schedule, sc.base_caps(inv), plan.min_ready,
-                         {label.name: label.min_ready
-                          for label in inv.labels})
-    merged, replaced = merge.merge(inv.path, text, planned)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, os.path.basename(inv.path))
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(merged)
-        try:
-            again = load_inventory(path)
-        except InputError as e:
-            raise InputError(inv.path, None, '', f'the plan does not merge '
-                             f'into this inventory: {e}')
-    return merged, again, replaced
-
-
-def _measure(objectives, result):
-    return [round(o.measure(result), 2) for o in objectives]
-
-
-def _row(inv, static, objectives, fit, held, pools, seed):
-    """One line of the comparison: cost, then the SLO on the fitted and
-    the held-out weeks (each held-out week also on its own, with that
-    week's one-off windows).  ``static`` None: the inventory's windows.
-    """
-    r = simulate_inventory(inv, fit, pools, seed, static)
-    schedule = static or _schedule('inventory', inv, fit)
-    weeks = fit.weeks() or 1
-    row = {'node-hours-per-week': round(schedule.node_hours(), 1),
-           'peak-max-servers': schedule.peak(),
-           'idle-ready-node-hours-per-week':
-               round(r.idle_ready_seconds / 3600 / weeks, 1),
-           'utilisation': round(r.utilisation, 3),
-           'slo-measured-minutes': _measure(objectives, r),
-           'slo-met': all(o.met(r) for o in objectives)}
-    if held is not None:
-        pooled = simulate_inventory(inv, held, pools, seed, static)
-        per_week = []
-        for week in held.each_week():
-            w = simulate_inventory(inv, week, pools, seed, static)
-            per_week.append(_measure(objectives, w))
-        row['held-out'] = {
-            'slo-measured-minutes': _measure(objectives, pooled),
-            'slo-met': all(o.met(pooled) for o in objectives),
-            'weeks-met': sum(1 for m in per_week if all(
-                v <= o.minutes for v, o in zip(m, objectives))),
-            'per-week': per_week}
-    return row
-
-
 def run_plan(args):
+    from nodepool_aarch64.capacity import compare
     from nodepool_aarch64.capacity import merge
-    from nodepool_aarch64.capacity import plan as pl
-    from nodepool_aarch64.render.write import atomic_write
-    inv = load_inventory(args.inventory)
-    demand = _load_demand(args, inv)
-    pools = _pools(args, inv)
-    from nodepool_aarch64.capacity.apply import check_output
+    inv, demand, pools = _inputs(args)
+    # Nodepool's validator comes with apply and takes seconds to import;
+    # bad demand should fail before paying for it.
+    from nodepool_aarch64.capacity import apply
     if args.write_inventory:
-        check_output(args.write_inventory, 'inventory')
+        apply.check_output(args.write_inventory, 'inventory')
     if args.windows_output:
-        check_output(args.windows_output, 'windows output')
-    plan, objectives, quotas, fit, held = _plan(args, inv, demand, pools)
-    full = sum(quotas.values())
+        apply.check_output(args.windows_output, 'windows output')
+    plan, objectives, fit, held = _plan(args, inv, demand, pools)
     out = {'slo': [str(o) for o in objectives], 'feasible': plan.feasible,
            'simulations': plan.simulations,
            'weeks': {'fitted': fit.weeks(),
                      'held-out': held.weeks() if held else 0}}
     if not plan.feasible:
-        out['best-minutes'] = _measure(objectives, plan.result)
+        out['best-minutes'] = compare.measure(objectives, plan.result)
         _print_plan(args, out, '')
         return 1
-    merged, merged_inv, replaced = _merged(inv, plan)
+    merged, merged_inv, replaced = merge.merged_inventory(inv, plan)
     section = merge.section(inv.path, merged)
-    static = pl.equal_cost_static(plan.schedule, quotas)
-    rows = {'plan': (merged_inv, None),
-            'inventory': (inv, None),
-            'full quota': (inv, pl.static_schedule(full, quotas)),
-            f'static {static}': (inv, pl.static_schedule(static, quotas))}
-    out['compare'] = {
-        name: _row(i, s, objectives, fit, held, pools, args.seed)
-        for name, (i, s) in rows.items()}
-    out['plan'] = {'safety-z': round(plan.safety, 2),
-                   'warm-factor': plan.warm,
-                   'fitted-to': round(1 - plan.margin, 2),
-                   'peak-min-ready': max(map(sum, plan.min_ready.caps)),
-                   'replaces-windows': replaced,
-                   'windows': section.count('- name: plan-')}
+    out['compare'] = compare.plan_comparison(
+        plan, inv, merged_inv, objectives, fit, held, pools, args.seed)
+    out['plan'] = compare.plan_facts(plan, replaced, section)
     out['schedule'] = plan.schedule.as_dict()
     out['min-ready'] = plan.min_ready.as_dict()
-    for path, text in ((args.write_inventory, merged),
-                       (args.windows_output, section)):
+    _write_plan(((args.write_inventory, merged),
+                 (args.windows_output, section)))
+    _print_plan(args, out, section)
+    held_ok = held is None or out['compare']['plan']['held-out']['slo-met']
+    return 0 if held_ok else 1
+
+
+def _write_plan(outputs):
+    from nodepool_aarch64.render.write import atomic_write
+    for path, text in outputs:
         if path:
             try:
                 atomic_write(path, text)
             except OSError as e:
                 raise InputError(path, None, '',
                                  f'cannot write: {e.strerror}')
-    _print_plan(args, out, section)
-    held_ok = held is None or out['compare']['plan']['held-out']['slo-met']
-    return 0 if held_ok else 1
 
 
 def _print_plan(args, out, section):
     if args.format == 'json':
         out['capacity-yaml'] = section
-        print(json.dumps(out, indent=2))
+        print(formats.as_json(out))
     else:
-        print(plan_text(out))
-
-
-def _minutes(values):
-    return ', '.join(f'{v:g}' for v in values)
-
-
-def plan_text(out):
-    lines = [f'SLO: {"; ".join(out["slo"])}']
-    weeks = out['weeks']
-    if not out['feasible']:
-        lines.append('not met even with full quota at all times and the '
-                     'most warm nodes tried: measured '
-                     f'{_minutes(out["best-minutes"])} min')
-        return '\n'.join(lines)
-    p = out['plan']
-    lines.append(
-        f'fitted on {weeks["fitted"]} week(s)' +
-        (f', {weeks["held-out"]} held out' if weeks['held-out'] else '') +
-        f'; safety z={p["safety-z"]:g}, warm factor {p["warm-factor"]:g} '
-        f'(up to {p["peak-min-ready"]} min-ready nodes), fitted to '
-        f'{p["fitted-to"]:.0%} of the SLO')
-    held = bool(weeks['held-out'])
-    lines.append(f'{"":<12}{"node-h/wk":>10}{"peak":>6}{"idle-ready":>11}'
-                 f'{"util":>6}  {"fitted (min)":<14}met' +
-                 (f'  {"held-out (min)":<15}met  weeks met' if held else ''))
-    for name, c in out['compare'].items():
-        text = (f'{name:<12}{c["node-hours-per-week"]:>10.0f}'
-                f'{c["peak-max-servers"]:>6}'
-                f'{c["idle-ready-node-hours-per-week"]:>11.0f}'
-                f'{c["utilisation"]:>6.2f}  '
-                f'{_minutes(c["slo-measured-minutes"]):<14}'
-                f'{"yes" if c["slo-met"] else "no":<3}')
-        if held:
-            h = c['held-out']
-            text += (f'  {_minutes(h["slo-measured-minutes"]):<15}'
-                     f'{"yes" if h["slo-met"] else "no":<3}  '
-                     f'{h["weeks-met"]} of {weeks["held-out"]}')
-        lines.append(text.rstrip())
-    lines += ['node-h/wk: max-servers held over a week (warm min-ready '
-              'nodes sit inside it);',
-              'idle-ready: node-hours a week that warm nodes waited unused;',
-              'static N: the smallest static max-servers holding at least '
-              'the plan\'s node-hours.']
-    if p['replaces-windows']:
-        lines.append('The plan replaces the weekly windows '
-                     f'{", ".join(p["replaces-windows"])}; one-off windows '
-                     'are kept.')
-    count = p['windows']
-    lines += [f'{count} weekly window(s), plan-1 to plan-{count}: '
-              '--write-inventory FILE writes the whole inventory with them,',
-              '--windows-output FILE its capacity section, --format json '
-              'both.']
-    return '\n'.join(lines)
+        print(formats.plan_text(out))
 
 
 def _report_parser(sub):
@@ -701,9 +491,7 @@ def _report_parser(sub):
         '(demand against capacity per hour of the week), waits.png (wait '
         'percentiles per pipeline, with the SLO) and index.md embedding '
         'both into --output (an existing directory, or one to create).')
-    _inventory_arg(p)
-    _demand_args(p)
-    _plan_args(p)
+    _planning_args(p)
     p.add_argument('--no-plan', action='store_true',
                    help='leave the plan out (faster)')
     p.add_argument('--output', required=True, metavar='DIR')
@@ -711,34 +499,30 @@ def _report_parser(sub):
 
 
 def run_report(args):
+    from nodepool_aarch64.capacity import compare
+    from nodepool_aarch64.capacity import merge
     from nodepool_aarch64.capacity import report
-    inv = load_inventory(args.inventory)
-    demand = _load_demand(args, inv)
-    pools = _pools(args, inv)
+    inv, demand, pools = _inputs(args)
     scenarios = [('inventory', inv, None),
-                 ('full quota', inv, _schedule('full', inv, demand))]
+                 ('full quota', inv, compare.full_quota_schedule(inv))]
     notes, objectives, warning = [], [], None
     if not args.no_plan:
-        plan, objectives, _, fit, _ = _plan(args, inv, demand, pools)
+        plan, objectives, fit, _ = _plan(args, inv, demand, pools)
         slo = '; '.join(str(o) for o in objectives)
         if plan.feasible:
-            _, merged_inv, _ = _merged(inv, plan)
+            _, merged_inv, _ = merge.merged_inventory(inv, plan)
             scenarios.insert(1, ('plan', merged_inv, None))
             notes.append(f'The plan meets {slo} on the '
                          f'{fit.weeks()} week(s) it was fitted to, at the '
                          'least node-hours found.')
         else:
+            best = compare.measure(objectives, plan.result)
             warning = (f'No plan meets {slo}: not even full quota at all '
-                       'times with warm nodes (best: '
-                       f'{_minutes(_measure(objectives, plan.result))} '
-                       'min).')
+                       f'times with warm nodes (best: '
+                       f'{formats.minutes(best)} min).')
             notes.append(warning)
-    schedules, results = [], []
-    for name, i, static in scenarios:
-        schedule = static or _schedule('inventory', i, demand)
-        schedules.append((name, schedule))
-        results.append((name, simulate_inventory(i, demand, pools,
-                                                 args.seed, static)))
+    schedules, results = compare.simulate_scenarios(scenarios, demand,
+                                                    pools, args.seed)
     try:
         paths = report.write(args.output, demand, schedules, results, notes,
                              objectives, warning)

@@ -102,16 +102,14 @@ def combine(demands):
     demands = list(demands)
     if len(demands) == 1:
         return demands[0]
-    rows, skipped = [], {}
+    rows = _Rows()
     for d in demands:
         for arrival, pipeline, label, hold in d.records():
-            rows.append((d.origin + datetime.timedelta(seconds=arrival),
-                         pipeline, label, hold))
-        for key, count in d.skipped.items():
-            skipped[key] = skipped.get(key, 0) + count
-    demand = _from_absolute(rows)
-    demand.skipped = skipped
-    return demand
+            rows.rows.append((d.origin + datetime.timedelta(
+                seconds=arrival), pipeline, label, hold))
+        for reason, count in d.skipped.items():
+            rows.skip(reason, count)
+    return rows.demand()
 
 
 # Byte-order marks, longest first: a UTF-32 mark begins with UTF-16's.
@@ -150,13 +148,37 @@ def read_text(path):
     return text
 
 
-def _from_absolute(rows):
-    """rows: (arrival datetime, pipeline, label, hold) -> Demand."""
-    if not rows:
-        return Demand(week_start(datetime.datetime.now(UTC)), [])
-    origin = week_start(min(r[0] for r in rows))
-    return Demand(origin, [((r[0] - origin).total_seconds(), r[1], r[2],
-                            r[3]) for r in rows])
+class _Rows:
+    """What a reader collects: (arrival datetime, pipeline, label, hold
+    seconds) rows, and how many builds it skipped for each reason."""
+
+    def __init__(self):
+        self.rows = []
+        self.skipped = {}
+
+    def skip(self, reason, count=1):
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def add(self, arrival, start, end, pipeline, label):
+        """A build that held a node from start to end, unless it cannot
+        be demand (``_implausible``), which is counted as skipped."""
+        odd = _implausible(arrival, start, end)
+        if odd:
+            self.skip(odd)
+        else:
+            self.rows.append((arrival, pipeline, label,
+                              (end - start).total_seconds()))
+
+    def demand(self):
+        rows = self.rows
+        if rows:
+            origin = week_start(min(r[0] for r in rows))
+        else:
+            origin = week_start(datetime.datetime.now(UTC))
+        demand = Demand(origin, [((r[0] - origin).total_seconds(), r[1],
+                                  r[2], r[3]) for r in rows])
+        demand.skipped = self.skipped
+        return demand
 
 
 # One timestamp parser for every reader of Zuul's times.
@@ -199,7 +221,7 @@ def from_zuul_builds(path, labels=None, text=None):
         # checked by the one reader of the builds API.
         text = read_text(path)
     builds = zuulbuilds.check_list(text, path)
-    rows, skipped = [], {}
+    rows = _Rows()
     for n, build in enumerate(builds):
         key = f'[{n}]'
         for field in ('job_name', 'nodeset', 'pipeline'):
@@ -207,12 +229,11 @@ def from_zuul_builds(path, labels=None, text=None):
                 raise InputError(path, None, f'{key}.{field}',
                                  'expected a string')
         if not build.get('start_time') or not build.get('end_time'):
-            skipped['not run'] = skipped.get('not run', 0) + 1
+            rows.skip('not run')
             continue
         label = _label_for(build.get('nodeset') or '', labels)
         if not label:
-            name = build.get('nodeset') or '(no nodeset)'
-            skipped[name] = skipped.get(name, 0) + 1
+            rows.skip(build.get('nodeset') or '(no nodeset)')
             continue
         start = _parse_time(build['start_time'], path, None,
                             f'{key}.start_time')
@@ -225,16 +246,9 @@ def from_zuul_builds(path, labels=None, text=None):
         if end < start:
             raise InputError(path, None, f'{key}.end_time',
                              'expected a time after start_time')
-        odd = _implausible(arrival, start, end)
-        if odd:
-            skipped[odd] = skipped.get(odd, 0) + 1
-            continue
-        pipeline = build.get('pipeline') or 'unknown'
-        rows.append((arrival, pipeline, label,
-                     (end - start).total_seconds()))
-    demand = _from_absolute(rows)
-    demand.skipped = skipped
-    return demand
+        rows.add(arrival, start, end, build.get('pipeline') or 'unknown',
+                 label)
+    return rows.demand()
 
 
 def from_csv(path, labels=None):
@@ -245,53 +259,52 @@ def from_csv(path, labels=None):
     start_time).  Times are ISO 8601, UTC when no offset is given.
     """
     text = read_text(path)
-    rows, skipped = [], {}
+    rows = _Rows()
     with io.StringIO(text, newline='') as f:
         # strict: an unterminated quote is an error, not a field that
         # swallows the rest of the file.
         reader = csv.DictReader(f, strict=True)
         try:
-            # The header is the first row read: a broken quote there is
-            # as much an invalid CSV as one further down.
-            header = reader.fieldnames or []
-        except csv.Error as e:
-            raise InputError(path, reader.line_num, '', f'invalid CSV: {e}')
-        label_column = 'nodeset' if 'nodeset' in header and \
-            'label' not in header else 'label'
-        for column in ('pipeline', label_column, 'start_time', 'end_time'):
-            if column not in header:
-                raise InputError(path, 1, column,
-                                 'missing column; expected pipeline, label '
-                                 '(or nodeset), start_time, end_time')
-        try:
+            # Reading the header parses CSV too: a bad quote there is
+            # the same one-line error as in any row.
+            label_column = _label_column(path, reader.fieldnames or [])
             for row in reader:
-                line = reader.line_num
-                label = _label_for(row[label_column] or '', labels)
-                if not label:
-                    name = row[label_column] or '(no label)'
-                    skipped[name] = skipped.get(name, 0) + 1
-                    continue
-                start = _parse_time(row['start_time'], path, line,
-                                    'start_time')
-                end = _parse_time(row['end_time'], path, line, 'end_time')
-                if end < start:
-                    raise InputError(path, line, 'end_time',
-                                     'expected a time after start_time')
-                arrival = start
-                if row.get('enqueue_time'):
-                    arrival = min(start, _parse_time(
-                        row['enqueue_time'], path, line, 'enqueue_time'))
-                odd = _implausible(arrival, start, end)
-                if odd:
-                    skipped[odd] = skipped.get(odd, 0) + 1
-                    continue
-                rows.append((arrival, row['pipeline'] or 'unknown', label,
-                             (end - start).total_seconds()))
+                _csv_row(rows, path, reader.line_num, row, label_column,
+                         labels)
         except csv.Error as e:
-            raise InputError(path, reader.line_num, '', f'invalid CSV: {e}')
-    demand = _from_absolute(rows)
-    demand.skipped = skipped
-    return demand
+            # The csv module's own count: DictReader's lags a row behind
+            # (and is 0 in the header) when a row fails to parse.
+            raise InputError(path, reader.reader.line_num, '',
+                             f'invalid CSV: {e}')
+    return rows.demand()
+
+
+def _label_column(path, header):
+    label_column = 'nodeset' if 'nodeset' in header and \
+        'label' not in header else 'label'
+    for column in ('pipeline', label_column, 'start_time', 'end_time'):
+        if column not in header:
+            raise InputError(path, 1, column,
+                             'missing column; expected pipeline, label '
+                             '(or nodeset), start_time, end_time')
+    return label_column
+
+
+def _csv_row(rows, path, line, row, label_column, labels):
+    label = _label_for(row[label_column] or '', labels)
+    if not label:
+        rows.skip(row[label_column] or '(no label)')
+        return
+    start = _parse_time(row['start_time'], path, line, 'start_time')
+    end = _parse_time(row['end_time'], path, line, 'end_time')
+    if end < start:
+        raise InputError(path, line, 'end_time',
+                         'expected a time after start_time')
+    arrival = start
+    if row.get('enqueue_time'):
+        arrival = min(start, _parse_time(row['enqueue_time'], path, line,
+                                         'enqueue_time'))
+    rows.add(arrival, start, end, row['pipeline'] or 'unknown', label)
 
 
 # The weekly shape of CI demand: busy on weekday working hours across

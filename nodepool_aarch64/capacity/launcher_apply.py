@@ -22,8 +22,8 @@ import subprocess
 
 import yaml
 
+from nodepool_aarch64 import sizing
 from nodepool_aarch64.errors import InputError
-from nodepool_aarch64.render import capacity
 from nodepool_aarch64.render.write import atomic_write
 from nodepool_aarch64.yamlutil import read_text
 
@@ -110,14 +110,14 @@ def plan(path, text, inv, at):
     edits = []
     for provider in inv.providers:
         what, node = _limit_node(stanzas, provider.name, path)
-        edits.append(_int_edit(path, what, node,
-                               capacity.max_servers(inv, provider, at)))
+        servers = sizing.sizing_at(inv, provider, at).max_servers
+        edits.append(_int_edit(path, what, node, servers))
     for label in inv.labels:
         body = stanzas.get('label', {}).get(label.name)
         if body is None:
             raise InputError(path, None, '', f'no label stanza named '
                              f'{label.name} (a label of the inventory)')
-        want = capacity.min_ready(inv, label, at)
+        want = inv.min_ready_at(label, at)
         node = _mapping_get(body, 'min-ready')
         if node is None:
             if want:

@@ -1,9 +1,8 @@
 """``nodepool-aarch64 capacity apply-zuul-launcher``."""
 
-import datetime
-
+from nodepool_aarch64.capacity import formats
+from nodepool_aarch64.capacity import options
 from nodepool_aarch64.inventory import load_inventory
-from nodepool_aarch64.render.cli import parse_at
 
 DEFAULT_FILE = 'zuul.d/zuul-launcher.yaml'
 
@@ -26,11 +25,8 @@ def register(sub):
         'Meant for cron or a systemd timer.  Exit 0 when the file is in '
         'place (changed or unchanged), 2 when the checkout cannot be used '
         '(nothing is left half-done).')
-    p.add_argument('--inventory', metavar='FILE',
-                   help='inventory YAML (default: the shipped Linaro '
-                        'inventory)')
-    p.add_argument('--at', type=parse_at, metavar='TIME',
-                   help='UTC instant, ISO 8601 (default: now)')
+    options.inventory(p)
+    options.instant(p)
     p.add_argument('--checkout', required=True, metavar='DIR',
                    help='a git checkout of the config project')
     p.add_argument('--file', default=DEFAULT_FILE, metavar='PATH',
@@ -44,12 +40,10 @@ def register(sub):
 def run(args):
     from nodepool_aarch64.capacity import launcher_apply
     inv = load_inventory(args.inventory)
-    at = args.at or datetime.datetime.now(datetime.timezone.utc)
+    at = options.at(args)
     status, edits = launcher_apply.apply(args.checkout, args.file, inv, at,
                                          commit=args.commit)
-    names = [w.name for w in inv.active_windows(at)]
-    print(f'{args.file}: {status} (at {at.isoformat(timespec="minutes")}; '
-          f'windows: {", ".join(names) or "none"})')
+    print(f'{args.file}: {status} (at {formats.instant(inv, at)})')
     for edit in edits:
         print(f'  {edit}')
     return 0

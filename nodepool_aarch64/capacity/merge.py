@@ -9,9 +9,36 @@ still win (later windows win).  The text is edited, not re-dumped, so a
 reviewer's diff shows only the windows.
 """
 
+import os
+import tempfile
+
+from nodepool_aarch64 import sizing
 from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.capacity import plan as pl
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.inventory import load_inventory
+
+
+def merged_inventory(inv, plan):
+    """(text, inventory, replaced window names) for a plan merged into
+    the inventory it was made from, loaded back so it is known to be
+    valid."""
+    with open(inv.path, encoding='utf-8') as f:
+        text = f.read()
+    planned = pl.windows(plan.schedule, sizing.max_servers(inv),
+                         plan.min_ready,
+                         {label.name: label.min_ready for label in inv.labels})
+    merged, replaced = merge(inv.path, text, planned)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, os.path.basename(inv.path))
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(merged)
+        try:
+            again = load_inventory(path)
+        except InputError as e:
+            raise InputError(inv.path, None, '', f'the plan does not merge '
+                             f'into this inventory: {e}')
+    return merged, again, replaced
 
 
 def merge(path, text, planned):

@@ -24,7 +24,16 @@ import math
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.capacity import simulate as sim
-from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.render import yamltext
+
+
+class ObjectiveError(ValueError):
+    """A wait objective that is malformed, or that the demand cannot
+    measure (the command line names the option it came from)."""
+
+
+class BlockError(ValueError):
+    """Hours per planned block that do not divide the week."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,12 +78,38 @@ def parse_objective(text):
                 or not pipeline:
             raise ValueError
     except ValueError:
-        raise InputError('--slo', None, '', f'{text!r}: expected '
-                         'PIPELINE:pQUANTILE:MINUTES, e.g. gate:p95:10')
+        raise ObjectiveError(f'{text!r}: expected '
+                             'PIPELINE:pQUANTILE:MINUTES, e.g. gate:p95:10')
     label = None
     if '/' in pipeline:
         pipeline, label = pipeline.split('/', 1)
     return Objective(pipeline, quantile, minutes, label)
+
+
+def check_objectives(objectives, demand):
+    """ObjectiveError unless each objective names a pipeline (and label)
+    the demand has: an objective over no requests is always met, so it
+    would plan for nothing."""
+    for o in objectives:
+        if o.pipeline not in demand.pipelines:
+            raise ObjectiveError(
+                f'{o}: no demand from pipeline {o.pipeline!r}; pipelines '
+                f'in the demand: {", ".join(demand.pipelines)}')
+        if o.label is None:
+            continue
+        if o.label not in demand.labels:
+            raise ObjectiveError(
+                f'{o}: no demand for label {o.label!r}; labels in the '
+                f'demand: {", ".join(demand.labels)}')
+        if not _asks(demand, o.pipeline, o.label):
+            raise ObjectiveError(f'{o}: pipeline {o.pipeline!r} never '
+                                 f'asked for {o.label!r}')
+
+
+def _asks(demand, pipeline, label):
+    pi, li = demand.pipelines.index(pipeline), demand.labels.index(label)
+    return any(p == pi and la == li
+               for p, la in zip(demand.pipeline, demand.label))
 
 
 def split_total(total, quotas):
@@ -170,9 +205,8 @@ class Planner:
                  min_ready=None, warm_levels=WARM_LEVELS, margin=MARGIN,
                  min_safety=MIN_SAFETY):
         if block < 1 or 168 % block:
-            raise InputError('--block', None, '', f'{block}: expected a '
-                             'divisor of 168 hours (1, 2, 3, 4, 6, 8, 12, '
-                             '24, ...)')
+            raise BlockError(f'{block}: expected a divisor of 168 hours '
+                             '(1, 2, 3, 4, 6, 8, 12, 24, ...)')
         self.block = block
         # Never plan fewer servers than this, so a request at a quiet
         # hour is served within the hour, not at the next busy one.
@@ -298,7 +332,7 @@ class Planner:
         names = tuple(ready)
         hourly = [tuple(ready[n][h // self.block] for n in names)
                   for h in range(168)]
-        return sc.Schedule.from_hourly(names, hourly)
+        return sc.MinReadySchedule.from_hourly(names, hourly)
 
     def run(self, schedule, ready=None):
         """The plan simulated on all fitted demand with the seed."""
@@ -418,7 +452,7 @@ def windows(schedule, base, min_ready=None, base_ready=None):
             tuple((p, c) for p, c in zip(schedule.providers, servers)
                   if base.get(p) != c),
             tuple((la, c) for la, c in zip(
-                min_ready.providers if min_ready else (), ready)
+                min_ready.labels if min_ready else (), ready)
                 if (base_ready or {}).get(la, 0) != c))
         if not changed[0] and not changed[1]:
             continue
@@ -460,23 +494,25 @@ def _joint_segments(schedule, min_ready):
 
 def windows_yaml(schedule, base, min_ready=None, base_ready=None):
     """``capacity.windows`` YAML text for a plan (see ``windows``)."""
-    lines = ['capacity:', '  windows:']
-    lines += window_lines(windows(schedule, base, min_ready, base_ready),
-                          '    ')
-    return '\n'.join(lines) + '\n'
+    return yamltext.to_text({'capacity': {'windows': [
+        _styled(w) for w in windows(schedule, base, min_ready,
+                                    base_ready)]}})
 
 
 def window_lines(items, indent):
-    """Block-style YAML lines for weekly windows."""
-    lines = []
-    for w in items:
-        lines.append(f'{indent}- name: {w["name"]}')
-        lines.append(f'{indent}  days: [{", ".join(w["days"])}]')
-        lines.append(f'{indent}  start: "{w["start"]}"')
-        lines.append(f'{indent}  end: "{w["end"]}"')
-        for key in ('max-servers', 'min-ready'):
-            if key in w:
-                lines.append(f'{indent}  {key}:')
-                lines += [f'{indent}    {k}: {v}'
-                          for k, v in w[key].items()]
-    return lines
+    """Block-style YAML lines for weekly windows, each item starting
+    with ``indent`` + "- ", to go into a windows list."""
+    if not items:
+        return []
+    text = yamltext.to_text([_styled(w) for w in items])
+    return [indent + line for line in text.splitlines()]
+
+
+def _styled(window):
+    # Written as people write windows by hand: days on one line, clock
+    # times quoted.
+    styled = dict(window)
+    styled['days'] = yamltext.Flow(window['days'])
+    styled['start'] = yamltext.Quoted(window['start'])
+    styled['end'] = yamltext.Quoted(window['end'])
+    return styled

@@ -1,4 +1,4 @@
 """The declarative inventory: its schema and its loader."""
 
 from nodepool_aarch64.inventory.load import (  # noqa: F401
-    DEFAULT_INVENTORY, load_inventory, provider_sizing)
+    DEFAULT_INVENTORY, load_inventory)

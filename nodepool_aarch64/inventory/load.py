@@ -221,19 +221,11 @@ def _label(reader, i, raw, flavors, diskimages, provider_names):
                        providers=tuple(dict.fromkeys(providers)))
 
 
-def provider_sizing(inventory, provider, cap=None):
-    """The quota sizing of a provider (model-level, no cloud access)."""
-    return sizing.allowed_servers(
-        provider.quota, inventory.flavors_for(provider), provider.reserved,
-        headroom=inventory.headroom,
-        cap=provider.max_servers if cap is None else cap)
-
-
 def _check_sized(reader, inventory, provider):
     where = ('providers', [p.name for p in inventory.providers]
              .index(provider.name))
     try:
-        provider_sizing(inventory, provider)
+        sizing.provider_sizing(inventory, provider, provider.max_servers)
     except ValueError as e:
         raise reader.error(where + ('quota',), str(e))
 
@@ -282,7 +274,7 @@ def _window(reader, i, raw, inventory):
         except StopIteration:
             raise reader.error(where + ('max-servers', name),
                                f'unknown provider {name!r}')
-        quota_bound = provider_sizing(inventory, provider, cap=servers)
+        quota_bound = sizing.provider_sizing(inventory, provider, servers)
         if quota_bound.max_servers < servers:
             raise reader.error(
                 where + ('max-servers', name),

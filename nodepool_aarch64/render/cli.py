@@ -3,11 +3,11 @@
 import os
 import sys
 
+from nodepool_aarch64 import sizing
 from nodepool_aarch64 import texttable
 from nodepool_aarch64.cliutil import add_command, parse_at, writing
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import COMMITTED, render_all
-from nodepool_aarch64.render import capacity
 from nodepool_aarch64.render.write import unchanged, write_files
 
 DESCRIPTION = """\
@@ -86,7 +86,7 @@ def run(args):
 def table(inv, at=None):
     """max-servers per label (rows) and provider (columns)."""
     names = [p.name for p in inv.providers]
-    sizings = {p.name: capacity.sizing(inv, p, at) for p in inv.providers}
+    sizings = {p.name: sizing.sizing_at(inv, p, at) for p in inv.providers}
     rows = [['label'] + names]
     for label in inv.labels:
         rows.append([label.name] + [

@@ -1,6 +1,6 @@
 """Nodepool 11 launcher and builder config (OpenStack driver)."""
 
-from nodepool_aarch64.render import capacity
+from nodepool_aarch64 import sizing
 from nodepool_aarch64.render import flavors
 
 POOL = 'main'
@@ -25,7 +25,7 @@ def _provider_diskimages(inv, provider):
 
 def _pool(inv, provider, at):
     pool = {'name': POOL,
-            'max-servers': capacity.max_servers(inv, provider, at)}
+            'max-servers': sizing.sizing_at(inv, provider, at).max_servers}
     if provider.network:
         pool['networks'] = [provider.network]
     if provider.executor_zone:
@@ -57,7 +57,7 @@ def launcher_config(inv, launcher, at=None):
     config = _zookeeper(inv)
     config['labels'] = [
         {'name': label.name,
-         'min-ready': capacity.min_ready(inv, label, at)}
+         'min-ready': inv.min_ready_at(label, at)}
         for label in served.values()]
     config['providers'] = [{
         'name': p.name,

@@ -13,9 +13,38 @@ import yaml
 WIDTH = 79
 
 
+class Flow(list):
+    """A list written on one line, ``[a, b]``, as people write short
+    lists such as a window's days."""
+
+
+class Quoted(str):
+    """A string written in double quotes, as people write clock times
+    ("08:00"; YAML 1.1 would read 08:00 unquoted as a number)."""
+
+
 class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
+
+
+class _CDumper(getattr(yaml, 'CSafeDumper', yaml.SafeDumper)):
+    pass
+
+
+def _flow(dumper, data):
+    return dumper.represent_sequence('tag:yaml.org,2002:seq', data,
+                                     flow_style=True)
+
+
+def _quoted(dumper, data):
+    return dumper.represent_scalar('tag:yaml.org,2002:str', str(data),
+                                   style='"')
+
+
+for _dumper in (_Dumper, _CDumper):
+    _dumper.add_representer(Flow, _flow)
+    _dumper.add_representer(Quoted, _quoted)
 
 
 def dump(data, source):
@@ -27,7 +56,7 @@ def dump(data, source):
 def to_text(data):
     if hasattr(yaml, 'CSafeDumper'):
         return indent_sequences(yaml.dump(
-            data, Dumper=yaml.CSafeDumper, sort_keys=False,
+            data, Dumper=_CDumper, sort_keys=False,
             default_flow_style=False, width=WIDTH))
     return python_text(data)
 

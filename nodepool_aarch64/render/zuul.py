@@ -1,6 +1,6 @@
 """Zuul config: nodesets, and zuul-launcher objects (Zuul 14)."""
 
-from nodepool_aarch64.render import capacity
+from nodepool_aarch64 import sizing
 
 BASE_SECTION = 'linaro-arm64'
 
@@ -22,7 +22,7 @@ def _section(inv, provider, at):
         # zuul-launcher checks quota itself; these keep it below what the
         # inventory sizes, reserved hosts included.
         'resource-limits': {
-            'instances': capacity.max_servers(inv, provider, at)},
+            'instances': sizing.sizing_at(inv, provider, at).max_servers},
         'flavors': [
             {'name': flavor.name,
              'flavor-name': provider.flavor_name(flavor.name)}
@@ -69,7 +69,7 @@ def launcher_objects(inv, at=None):
         objects.append({'label': {
             'name': label.name, 'image': label.diskimage,
             'flavor': label.flavor,
-            'min-ready': capacity.min_ready(inv, label, at)}})
+            'min-ready': inv.min_ready_at(label, at)}})
     boot, launch = base_timeouts(inv)
     objects.append({'section': {
         'name': BASE_SECTION,

@@ -206,6 +206,15 @@ class TestInputThatMeansNothing(CliTest):
              'gate/ubuntu-bionc-arm64:p95:10'], "'ubuntu-bionc-arm64'")
         self.assertIn('ubuntu-bionic-arm64', err)
 
+    def test_the_option_at_fault_is_named(self):
+        # The planner's own errors name no option; the command line adds
+        # the one the value came from.
+        self.assertUnusable(['plan', '--synthetic', '300', '--slo',
+                             'gate:95:10'], '--slo: ', "'gate:95:10'",
+                            'PIPELINE:pQUANTILE:MINUTES')
+        self.assertUnusable(['plan', '--synthetic', '300', '--block', '5'],
+                            '--block: ', 'divisor of 168')
+
     def test_empty_demand(self):
         csv = self.path('empty.csv')
         with open(csv, 'w') as f:

@@ -131,12 +131,17 @@ class TestZuulBuilds(testtools.TestCase):
             f.write('pipeline,start_time\n')
         e = self.assertRaises(InputError, dm.from_csv, path)
         self.assertIn(':1: label: missing column', str(e))
-        # A quote left open in the header row is as invalid as further
-        # down, not a crash.
+        # A bad quote in the header is one line too, not a traceback.
         with open(path, 'w') as f:
-            f.write('"')
+            f.write('"pipeline"x,label,start_time,end_time\n')
         e = self.assertRaises(InputError, dm.from_csv, path)
-        self.assertIn('invalid CSV', str(e))
+        self.assertIn(':1: invalid CSV:', str(e))
+        with open(path, 'w') as f:
+            f.write('pipeline,label,start_time,end_time\n'
+                    'check,x,2026-01-05T00:00:00,2026-01-05T01:00:00\n'
+                    'check,"x"y,2026-01-05T02:00:00,2026-01-05T03:00:00\n')
+        e = self.assertRaises(InputError, dm.from_csv, path)
+        self.assertIn(':3: invalid CSV:', str(e))
 
 
 class TestSynthetic(testtools.TestCase):

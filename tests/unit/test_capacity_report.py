@@ -10,6 +10,7 @@ import matplotlib.image
 import testtools
 
 from nodepool_aarch64 import cli
+from nodepool_aarch64 import sizing
 from nodepool_aarch64.capacity import demand as dm
 from nodepool_aarch64.capacity import plan as pl
 from nodepool_aarch64.capacity import report
@@ -52,7 +53,7 @@ class TestReport(testtools.TestCase):
         inv = load_inventory()
         demand = dm.synthetic(600, dm.label_mix(inv), seed=2)
         pools = sim.pools_from_inventory(inv)
-        quotas = sc.base_caps(inv, full_quota=True)
+        quotas = sizing.max_servers(inv, full_quota=True)
         schedules = [('inventory', sc.from_inventory(inv)),
                      ('static 10', pl.static_schedule(10, quotas))]
         results = [(n, sim.simulate(demand, pools, s)) for n, s in schedules]
@@ -192,7 +193,7 @@ class TestReadablePlots(testtools.TestCase):
         inv = load_inventory()
         self.demand = dm.synthetic(600, dm.label_mix(inv), seed=2)
         pools = sim.pools_from_inventory(inv)
-        quotas = sc.base_caps(inv, full_quota=True)
+        quotas = sizing.max_servers(inv, full_quota=True)
         self.schedules = [('inventory', sc.from_inventory(inv)),
                           ('static 10', pl.static_schedule(10, quotas))]
         self.results = [(n, sim.simulate(self.demand, pools, s))

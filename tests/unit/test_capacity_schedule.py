@@ -5,6 +5,8 @@ import random
 
 import testtools
 
+from nodepool_aarch64 import model
+from nodepool_aarch64 import sizing
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.inventory import load_inventory
 
@@ -43,7 +45,7 @@ class TestFromInventory(testtools.TestCase):
         self.inv = load_inventory()
 
     def expected(self, at):
-        caps = dict(sc.base_caps(self.inv))
+        caps = dict(sizing.max_servers(self.inv))
         for window in self.inv.active_windows(at):
             caps.update(window.max_servers)
         return caps
@@ -74,17 +76,17 @@ class TestFromInventory(testtools.TestCase):
         self.assertEqual(8, recurring.at(saturday_3am)[cn1])
 
     def test_full_quota_ignores_the_cap(self):
-        capped = sc.base_caps(self.inv)
-        full = sc.base_caps(self.inv, full_quota=True)
+        capped = sizing.max_servers(self.inv)
+        full = sizing.max_servers(self.inv, full_quota=True)
         for name in capped:
             self.assertGreaterEqual(full[name], capped[name])
         self.assertGreater(sum(full.values()), sum(capped.values()))
 
     def test_window_wrapping_midnight_and_week(self):
-        window = type('W', (), dict(
-            days=frozenset({6}), start=datetime.time(22),
+        window = model.Window(
+            name='w', days=frozenset({6}), start=datetime.time(22),
             end=datetime.time(2), starts=None, ends=None,
-            max_servers={'a': 0}))
+            max_servers={'a': 0}, min_ready={})
         s = sc.from_windows({'a': 5}, [window])
         self.assertEqual((0,), s.at(6 * sc.DAY + 23 * sc.HOUR))
         self.assertEqual((0,), s.at(1 * sc.HOUR))

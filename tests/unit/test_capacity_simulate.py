@@ -199,7 +199,7 @@ class TestMinReady(testtools.TestCase):
     def run_ready(self, rows, servers, ready, **kw):
         demand = demand_mod.Demand(ORIGIN, rows)
         pools = [sim.Pool('p', ['x', 'y'], launch_mean=300, launch_sd=0.001)]
-        min_ready = schedule_mod.Schedule.static(ready)
+        min_ready = schedule_mod.MinReadySchedule.static(ready)
         return sim.simulate(demand, pools,
                             schedule_mod.Schedule.static({'p': servers}),
                             min_ready=min_ready, **kw)
@@ -240,7 +240,7 @@ class TestMinReady(testtools.TestCase):
         from nodepool_aarch64.inventory import load_inventory
         inv = load_inventory()
         ready = schedule_mod.min_ready_from_inventory(inv)
-        bionic = ready.providers.index('ubuntu-bionic-arm64')
+        bionic = ready.labels.index('ubuntu-bionic-arm64')
         tuesday_3pm = 1 * schedule_mod.DAY + 15 * schedule_mod.HOUR
         self.assertEqual(1, ready.at(tuesday_3pm)[bionic])
         self.assertEqual(0, ready.at(tuesday_3pm + 8 * 3600)[bionic])

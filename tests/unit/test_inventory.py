@@ -256,3 +256,49 @@ class TestWindows(base.TestCase):
         self.assertTrue(w.matches(dt.datetime(2026, 11, 28, 3, tzinfo=utc)))
         self.assertFalse(w.matches(dt.datetime(2026, 11, 28, 7, tzinfo=utc)))
         self.assertFalse(w.matches(dt.datetime(2026, 11, 26, 23, tzinfo=utc)))
+
+    def test_intervals_are_when_it_matches(self):
+        # matches() and the schedule both ask intervals(); this pins the
+        # arithmetic itself, including the wrap past Sunday midnight.
+        import datetime as dt
+        utc = dt.timezone.utc
+        monday = dt.datetime(2026, 11, 30, tzinfo=utc)
+        sunday_night = model.Window('w', frozenset({6}), dt.time(22),
+                                    dt.time(2), None, None, {}, {})
+        day, week = 86400, 7 * 86400
+        self.assertEqual([(6 * day + 22 * 3600, week), (0, 2 * 3600)],
+                         sunday_night.intervals())
+        self.assertTrue(sunday_night.matches(monday + dt.timedelta(hours=1)))
+        self.assertFalse(sunday_night.matches(monday + dt.timedelta(hours=2)))
+        one_off = model.Window(
+            'o', frozenset(), dt.time(0), dt.time(0),
+            monday + dt.timedelta(days=6, hours=12, seconds=0.5),
+            monday + dt.timedelta(days=9), {}, {})
+        # Not in a recurring week; clipped to the week asked about.
+        self.assertEqual([], one_off.intervals())
+        self.assertEqual([(6 * day + 12 * 3600 + 0.5, week)],
+                         one_off.intervals(monday))
+        self.assertEqual([(0.0, 2 * day)],
+                         one_off.intervals(monday + dt.timedelta(days=7)))
+        self.assertEqual([], one_off.intervals(monday + dt.timedelta(
+            days=14)))
+        start = one_off.starts
+        self.assertFalse(one_off.matches(start - dt.timedelta(
+            microseconds=1)))
+        self.assertTrue(one_off.matches(start))
+        self.assertTrue(one_off.matches(one_off.ends - dt.timedelta(
+            microseconds=1)))
+        self.assertFalse(one_off.matches(one_off.ends))
+
+    def test_later_window_wins_for_the_names_it_sets(self):
+        import datetime as dt
+        first = model.Window('a', frozenset(range(7)), dt.time(0),
+                             dt.time(23), None, None,
+                             {'p': 1, 'q': 2}, {})
+        second = model.Window('b', frozenset(range(7)), dt.time(0),
+                              dt.time(23), None, None, {'p': 3}, {})
+        self.assertEqual({'p': 3, 'q': 2, 'r': None}, model.in_force(
+            {'p': None, 'q': None, 'r': None}, [first, second],
+            'max_servers'))
+        self.assertEqual({'p': 1, 'q': 2}, model.in_force(
+            {'p': 0, 'q': 0}, [second, first], 'max_servers'))

@@ -55,3 +55,31 @@ class TestAllowedServers(testtools.TestCase):
     def test_unbounded_is_an_error(self):
         self.assertRaises(ValueError, allowed_servers, Quota(), [LARGE],
                           Quota())
+
+
+class TestInventorySizing(testtools.TestCase):
+    """The one owner of max-servers: caps, windows and full quota."""
+
+    def test_windows_cap_and_full_quota(self):
+        import datetime
+        from nodepool_aarch64 import sizing
+        from nodepool_aarch64.inventory import load_inventory
+        inv = load_inventory()
+        capped = sizing.max_servers(inv)
+        full = sizing.max_servers(inv, full_quota=True)
+        for provider in inv.providers:
+            self.assertEqual(
+                sizing.allowed_servers(
+                    provider.quota, inv.flavors_for(provider),
+                    provider.reserved, inv.headroom,
+                    provider.max_servers).max_servers,
+                capped[provider.name])
+            self.assertGreaterEqual(full[provider.name],
+                                    capped[provider.name])
+        # The shipped China maintenance window sets linaro-cn1 to 0.
+        during = datetime.datetime(2026, 12, 5, 3,
+                                   tzinfo=datetime.timezone.utc)
+        self.assertEqual(0, sizing.max_servers(inv, during)['linaro-cn1'])
+        self.assertEqual('max-servers', sizing.sizing_at(
+            inv, inv.provider('linaro-cn1'), during).binding)
+        self.assertGreater(capped['linaro-cn1'], 0)
