@@ -4,7 +4,6 @@ The options, their checks, what each action prints and its exit code.
 What is compared lives in ``compare``, how it is shown in ``formats``.
 """
 
-import argparse
 import math
 import os
 import re
@@ -13,6 +12,7 @@ import sys
 from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import launcher_cli
 from nodepool_aarch64.capacity import options
+from nodepool_aarch64.cliutil import add_command, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 
@@ -31,10 +31,10 @@ testing times.
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        'capacity', help='quotas, peak windows, simulation and plans',
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, 'capacity',
+        help='quotas, peak windows, simulation and plans',
+        description=DESCRIPTION)
     sub = parser.add_subparsers(dest='capacity_command', metavar='ACTION',
                                 required=True)
     _quota_parser(sub)
@@ -162,11 +162,8 @@ def run_apply(args):
                          f'{launcher!r} is not a launcher of {inv.path}')
     at = options.at(args)
     text = apply.render(inv, launcher, at)
-    try:
+    with writing(args.output):
         status, errors = apply.apply(text, args.output)
-    except OSError as e:
-        raise InputError(e.filename or args.output, None, '',
-                         f'cannot write: {e.strerror}')
     for error in errors:
         print(f'{args.output}: not replaced: {error}', file=sys.stderr)
     print(f'{args.output}: {status} (launcher {launcher} at '
@@ -523,12 +520,9 @@ def run_report(args):
             notes.append(warning)
     schedules, results = compare.simulate_scenarios(scenarios, demand,
                                                     pools, args.seed)
-    try:
+    with writing(args.output):
         paths = report.write(args.output, demand, schedules, results, notes,
                              objectives, warning)
-    except OSError as e:
-        raise InputError(e.filename or args.output, None, '',
-                         f'cannot write: {e.strerror}')
     for path in paths:
         print(path)
     return 0

@@ -58,7 +58,7 @@ def all_codes():
 
 # Importing the modules registers their rules.
 from nodepool_aarch64.check.rules import arch  # noqa: E402,F401
-from nodepool_aarch64.check.rules import capacity  # noqa: E402,F401
+from nodepool_aarch64.check.rules import max_servers  # noqa: E402,F401
 from nodepool_aarch64.check.rules import duplicates  # noqa: E402,F401
 from nodepool_aarch64.check.rules import flavors  # noqa: E402,F401
 from nodepool_aarch64.check.rules import launcher  # noqa: E402,F401
