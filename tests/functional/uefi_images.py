@@ -100,10 +100,7 @@ exec /sbin/agetty --noclear ttyAMA0 115200 vt100
 VARIANTS = {
     'good': {},
     'no-bootloader': {'loader_path': 'EFI/debian/grubaa64.efi'},
-    # rootdelay only shortens the initramfs' wait for the missing disk
-    # (30 s by default) before it gives up with the same message.
-    'missing-root': {'root_arg': 'UUID=' + str(uuid.UUID(int=0xbad)),
-                     'rootdelay': 5},
+    'missing-root': {'root_arg': 'UUID=' + str(uuid.UUID(int=0xbad))},
     'no-init': {'init': 'foreign'},
     'no-config-drive': {'init': 'getty'},
     'mbr': {'table': 'dos'},
@@ -235,8 +232,6 @@ def _install_init(stage, kind):
 def _grub(stage, spec, fs_uuid):
     version = _kernel(stage)
     root_arg = spec['root_arg'] or f'UUID={fs_uuid}'
-    if spec.get('rootdelay'):
-        root_arg += f' rootdelay={spec["rootdelay"]}'
     config = (
         'set timeout=0\n'
         f'search --no-floppy --fs-uuid --set=root {fs_uuid}\n'
