@@ -14,15 +14,20 @@ same ZooKeeper.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 
 import fixtures
+import testtools
 import yaml
 
+from nodepool_aarch64.render import REGION_MIRRORS
+from tests.functional import artefacts
 from tests.functional import gitrepos
 from tests.functional import launcher as launcher_mod
+from tests.functional import processes
 from tests.functional import static_nodes
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
@@ -35,11 +40,13 @@ PUSH_PIPELINE = 'push'
 # The git connection's poll interval: how long a push waits to be seen.
 POLL_DELAY = 2
 NODES_TIMEOUT = 120
+SHIPPED_INVENTORY = os.path.join(gitrepos.REPO, 'nodepool_aarch64', 'data',
+                                 'linaro.yaml')
 
 # What a site provides and this repository expects: the base job, the
 # pipelines this repository's project templates name, and, for the
 # tests, a pipeline fed by pushes (the git driver's ref-updated event).
-SITE_CONFIG = gitrepos.SITE_PIPELINES + """\
+SITE_CONFIG = gitrepos.SITE_PIPELINES.replace('%', '%%') + """\
 - pipeline:
     name: %(push)s
     manager: independent
@@ -52,7 +59,43 @@ SITE_CONFIG = gitrepos.SITE_PIPELINES + """\
     parent: null
     description: The site's base job; nothing Arm64 specific.
     timeout: 1800
-""" % {'push': PUSH_PIPELINE}
+%(base_pre_run)s"""
+
+# What a site's base job does before any job's own pre-run (OpenDev's
+# runs prepare-workspace): the projects' checkouts, as the executor
+# prepared them, under ~/src on the node.  A trusted playbook, so it
+# may pack them on the executor.
+PREPARE_WORKSPACE = """\
+- name: Put the projects' checkouts on the node
+  hosts: all
+  tasks:
+    - name: Pack the executor's checkouts
+      delegate_to: localhost
+      run_once: true
+      ansible.builtin.command: >-
+        tar -czf {{ zuul.executor.work_root }}/src.tar.gz
+        -C {{ zuul.executor.src_root }} .
+
+    - name: Make the source directory
+      ansible.builtin.file:
+        path: "{{ ansible_user_dir }}/src"
+        state: directory
+        mode: "0755"
+
+    - name: Unpack the checkouts on the node
+      ansible.builtin.unarchive:
+        src: "{{ zuul.executor.work_root }}/src.tar.gz"
+        dest: "{{ ansible_user_dir }}/src"
+"""
+PREPARE_WORKSPACE_PATH = 'playbooks/base/prepare-workspace.yaml'
+
+
+def site_config(prepare_workspace=False):
+    """The site's zuul.d text; ``prepare_workspace`` gives the base job
+    the pre-run that puts the projects' checkouts on the node."""
+    pre_run = ('    pre-run: %s\n' % PREPARE_WORKSPACE_PATH
+               if prepare_workspace else '')
+    return SITE_CONFIG % {'push': PUSH_PIPELINE, 'base_pre_run': pre_run}
 
 
 def run_cli(*args):
@@ -66,34 +109,55 @@ class TenantRepos:
 
     ``this_repo_files`` replace files of this repository's copy (the
     harness's own mirror list, say); ``projects`` maps further untrusted
-    project names to their files.
+    project names to their files, or to a function that makes the
+    repository at the path it is given (a project a job requires may be
+    one of them: it is then made that way, not empty).
+    ``site_files`` are added to the site's config project (a project
+    stanza for a required project, say); ``prepare_workspace`` gives the
+    site's base job the pre-run that puts the checkouts on the node.
     """
 
-    def __init__(self, git_root, this_repo_files=None, projects=None):
+    def __init__(self, git_root, this_repo_files=None, projects=None,
+                 site_files=None, prepare_workspace=False):
         self.git_root = git_root
         self.this_repo_files = this_repo_files or {}
         self.projects = projects or {}
+        self.site_files = dict(site_files or {})
+        self.prepare_workspace = prepare_workspace
 
     def path(self, project):
         return os.path.join(self.git_root, project)
 
+    def _site_files(self):
+        files = {'zuul.d/site.yaml': site_config(self.prepare_workspace)}
+        if self.prepare_workspace:
+            files[PREPARE_WORKSPACE_PATH] = PREPARE_WORKSPACE
+        files.update(self.site_files)
+        return files
+
     def build(self, tenant_config):
-        gitrepos.make_repo(self.path(SITE_PROJECT),
-                           files={'zuul.d/site.yaml': SITE_CONFIG})
+        gitrepos.make_repo(self.path(SITE_PROJECT), files=self._site_files())
         gitrepos.make_repo(self.path(THIS_PROJECT),
                            trees=('zuul.d', 'playbooks', 'roles'),
                            files=self.this_repo_files)
         required = gitrepos.required_projects(loaded=[THIS_PROJECT])
         for project in required:
-            gitrepos.make_repo(self.path(project))
+            if project not in self.projects:
+                gitrepos.make_repo(self.path(project))
         for project, files in self.projects.items():
-            gitrepos.make_repo(self.path(project), files=files)
+            if callable(files):
+                os.makedirs(os.path.dirname(self.path(project)),
+                            exist_ok=True)
+                files(self.path(project))
+            else:
+                gitrepos.make_repo(self.path(project), files=files)
         with open(tenant_config, 'w') as f:
             yaml.safe_dump([{'tenant': {
                 'name': TENANT,
                 'source': {'git': {
                     'config-projects': [SITE_PROJECT, THIS_PROJECT],
-                    'untrusted-projects': required + sorted(self.projects),
+                    'untrusted-projects': required + sorted(
+                        set(self.projects) - set(required)),
                 }},
             }}], f)
         return tenant_config
@@ -206,3 +270,77 @@ class JobPathStack(fixtures.Fixture):
                 'build %s is for %s, not the push %s'
                 % (build['uuid'], build['ref'].get('newrev'), sha))
         return build, time.monotonic() - start
+
+
+def harness_inventory(path, mirrors):
+    """The shipped inventory with each provider's ``mirror`` replaced
+    (``mirrors``: provider name to URL), written to ``path``."""
+    with open(SHIPPED_INVENTORY) as f:
+        inv = yaml.safe_load(f)
+    for provider in inv['providers']:
+        provider['mirror'] = mirrors[provider['name']]
+    with open(path, 'w') as f:
+        yaml.safe_dump(inv, f, sort_keys=False)
+    return path
+
+
+def rendered_mirror_list(inventory, workdir):
+    """The role's mirror list as ``render`` writes it for ``inventory``."""
+    result = run_cli('render', '--inventory', inventory,
+                     '--output-dir', workdir)
+    if result.returncode != 0:
+        raise AssertionError('render failed: %s' % result.stderr)
+    with open(os.path.join(workdir, REGION_MIRRORS)) as f:
+        return f.read()
+
+
+class ClassStackTestCase(testtools.TestCase):
+    """Tests sharing one ``fixture_class`` fixture, set up once per class.
+
+    Starting a stack and building an emulated job is what costs, so the
+    tests of a class share both.  The fixture has ``base`` (its
+    directory) and ``log_paths()``; its logs are kept under
+    functional-logs/ when setting up or a test fails, and no process
+    naming its directory may outlive it.
+    """
+
+    fixture_class = None
+    fixture = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fixture = cls.fixture_class()
+        try:
+            fixture.setUp()
+        except Exception:
+            cls._save_setup_logs(fixture)
+            raise
+        cls.fixture = fixture
+
+    @classmethod
+    def _save_setup_logs(cls, fixture):
+        target = os.path.join(artefacts.ARTEFACT_ROOT, cls.__module__
+                              + '.' + cls.__name__ + '.setUpClass')
+        os.makedirs(target, exist_ok=True)
+        for path in fixture.log_paths() if hasattr(fixture, 'base') else []:
+            if path and os.path.exists(path):
+                shutil.copy2(path, target)
+        print('job path logs kept in %s' % target, file=sys.stderr)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.fixture is not None:
+            base = cls.fixture.base
+            cls.fixture.cleanUp()
+            left = processes.pids_naming(base + os.sep)
+            if left:
+                raise processes.ProcessLeak(
+                    'processes left behind: %s' % left)
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.f = self.fixture
+        artefacts.keep_on_failure(self, self.f.log_paths)
+        self.assertEqual([], self.f.stack.config_errors())

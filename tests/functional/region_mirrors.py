@@ -191,7 +191,9 @@ def build_mirror_tree(top, deb_packages=1, wheels=1, payload_bytes=16384,
     index = {p: [_build_wheel(work, p, '1.0', payload_bytes)]
              for p in projects}
     for path in extra_wheels:
-        project = os.path.basename(path).split('-')[0].replace('_', '-')
+        # PEP 503's normalised name: the path pip asks for.
+        project = re.sub(r'[-_.]+', '-',
+                         os.path.basename(path).split('-')[0]).lower()
         index.setdefault(project, []).append(path)
     _simple_index(os.path.join(top, 'pypi', 'simple'), index)
     _simple_index(os.path.join(top, 'wheel', wheel_dir(machine)), {

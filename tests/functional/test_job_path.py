@@ -21,16 +21,12 @@ emulated job is what costs, so the builds are few.
 """
 
 import os
-import shutil
-import sys
 
 import fixtures
 import testtools
-import yaml
 
 from nodepool_aarch64.render import REGION_MIRRORS
 from tests.functional import arm64node
-from tests.functional import artefacts
 from tests.functional import jobpath
 from tests.functional import processes
 from tests.functional import region_mirrors as rm
@@ -42,8 +38,6 @@ CONSUMER = 'arm64-consumer'
 BROKEN_CONSUMER = 'arm64-consumer-broken'
 # An emulated job runs every Ansible task under qemu-user.
 BUILD_TIMEOUT = 600
-SHIPPED_INVENTORY = os.path.join(rm.REPO_ROOT, 'nodepool_aarch64', 'data',
-                                 'linaro.yaml')
 
 CONSUMER_JOB = """\
 - job:
@@ -118,26 +112,6 @@ def consumer_files(name, playbook):
     }
 
 
-def harness_inventory(path, mirrors):
-    """The shipped inventory with each provider's ``mirror`` replaced."""
-    with open(SHIPPED_INVENTORY) as f:
-        inv = yaml.safe_load(f)
-    for provider in inv['providers']:
-        provider['mirror'] = mirrors[provider['name']]
-    with open(path, 'w') as f:
-        yaml.safe_dump(inv, f, sort_keys=False)
-    return path
-
-
-def rendered_mirror_list(inventory, workdir):
-    result = jobpath.run_cli('render', '--inventory', inventory,
-                             '--output-dir', workdir)
-    if result.returncode != 0:
-        raise AssertionError('render failed: %s' % result.stderr)
-    with open(os.path.join(workdir, REGION_MIRRORS)) as f:
-        return f.read()
-
-
 class JobPathFixture(fixtures.Fixture):
     """Mirrors, the node, Nodepool and Zuul, for one test class."""
 
@@ -155,11 +129,11 @@ class JobPathFixture(fixtures.Fixture):
             self.mirrors[name] = server
         self.near, self.far = self.mirrors['near'], self.mirrors['far']
         closed = 'http://127.0.0.1:%d' % processes.free_port()
-        inventory = harness_inventory(
+        inventory = jobpath.harness_inventory(
             os.path.join(self.base, 'inventory.yaml'),
             {'linaro-cn1': self.near.url, 'linaro-london': self.far.url,
              'linaro-us': closed})
-        mirror_list = rendered_mirror_list(
+        mirror_list = jobpath.rendered_mirror_list(
             inventory, os.path.join(self.base, 'rendered'))
         self.node = self.useFixture(
             arm64node.Arm64Node(os.path.join(self.base, 'node')))
@@ -187,47 +161,9 @@ class JobPathFixture(fixtures.Fixture):
         return paths
 
 
-class TestArm64JobPath(testtools.TestCase):
+class TestArm64JobPath(jobpath.ClassStackTestCase):
 
-    fixture = None
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        fixture = JobPathFixture()
-        try:
-            fixture.setUp()
-        except Exception:
-            cls._save_setup_logs(fixture)
-            raise
-        cls.fixture = fixture
-
-    @classmethod
-    def _save_setup_logs(cls, fixture):
-        target = os.path.join(artefacts.ARTEFACT_ROOT, cls.__module__
-                              + '.' + cls.__name__ + '.setUpClass')
-        os.makedirs(target, exist_ok=True)
-        for path in fixture.log_paths() if hasattr(fixture, 'base') else []:
-            if path and os.path.exists(path):
-                shutil.copy2(path, target)
-        print('job path logs kept in %s' % target, file=sys.stderr)
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.fixture is not None:
-            base = cls.fixture.base
-            cls.fixture.cleanUp()
-            left = processes.pids_naming(base + os.sep)
-            if left:
-                raise processes.ProcessLeak(
-                    'processes left behind: %s' % left)
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.f = self.fixture
-        artefacts.keep_on_failure(self, self.f.log_paths)
-        self.assertEqual([], self.f.stack.config_errors())
+    fixture_class = JobPathFixture
 
     def push(self, project, tag):
         build, seconds = self.f.stack.push_and_wait(

@@ -456,6 +456,9 @@ class TestShippedKolla(ReadinessCase):
     LARGE = {'kolla-build-debian-source-aarch64',
              'kolla-build-ubuntu-source-aarch64',
              'kolla-ansible-debian-source-aarch64'}
+    # Jobs on regular nodes, which every region serves.
+    REGULAR = {'kolla-aarch64-buildset-registry': ['ubuntu-noble-arm64'],
+               'kolla-dockerfiles-aarch64': ['debian-bookworm-arm64']}
 
     def test_large_labels_keep_kolla_out_of_gate(self):
         from nodepool_aarch64.inventory import load_inventory
@@ -464,8 +467,7 @@ class TestShippedKolla(ReadinessCase):
         config = zuulconfig.ZuulConfig([REPO_ZUUL_D])
         inv = load_inventory()
         gating = set(config.templates['kolla-aarch64-gate'])
-        self.assertEqual(self.LARGE | {'kolla-aarch64-buildset-registry'},
-                         gating)
+        self.assertEqual(self.LARGE | set(self.REGULAR), gating)
         for job in sorted(gating):
             labels = config.labels(job)
             clouds, _ = promotion.providers_check(inv, labels)
@@ -473,7 +475,7 @@ class TestShippedKolla(ReadinessCase):
                 self.assertTrue(all(la.endswith('-large') for la in labels))
                 self.assertEqual(1, clouds, job)
             else:
-                self.assertEqual(['ubuntu-noble-arm64'], labels)
+                self.assertEqual(self.REGULAR[job], labels)
                 self.assertEqual(3, clouds, job)
 
     def test_clean_history_verdicts(self):

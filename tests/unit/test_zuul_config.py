@@ -302,6 +302,34 @@ class TestJobs(testtools.TestCase):
             self.assertIn('kolla-build-debian-source-aarch64',
                           {d.name for d in job.dependencies})
 
+    def pre_runs(self, name):
+        """Pre-run playbook paths of each variant of ``name``, inner
+        job first."""
+        return [[p.path for p in job.pre_run]
+                for job in self.config.jobs[name]]
+
+    def test_kolla_docker_comes_before_the_python_tools(self):
+        both = ['playbooks/kolla/docker.yaml', 'playbooks/kolla/pre.yaml']
+        for name in ('kolla-build-aarch64-base', 'kolla-ansible-aarch64-base'):
+            self.assertEqual([both], self.pre_runs(name), name)
+        self.assertEqual([['playbooks/kolla/docker.yaml']],
+                         self.pre_runs('kolla-aarch64-buildset-registry'))
+
+    def test_kolla_dockerfiles_need_no_docker(self):
+        name = 'kolla-dockerfiles-aarch64'
+        self.assertEqual([['playbooks/kolla/pre.yaml']],
+                         self.pre_runs(name))
+        [job] = self.config.jobs[name]
+        self.assertEqual([], [d.name for d in job.dependencies])
+        self.assertEqual('debian-bookworm-arm64', job.nodeset)
+        self.assertEqual('aarch64', job.variables['kolla_base_arch'])
+        self.assertLessEqual(job.timeout, 3600)
+        with open(os.path.join(zuulparse.REPO_ROOT,
+                               'playbooks/kolla/dockerfiles.yaml')) as f:
+            text = f.read()
+        self.assertIn("'--template-only'", text)
+        self.assertNotIn('docker ', text)
+
     def test_rocky_variants_run_on_rocky_era_nodes(self):
         for name, nodeset in (
                 ('kolla-build-debian-source-aarch64', 'debian-stretch-arm64'),

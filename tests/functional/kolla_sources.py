@@ -1,0 +1,134 @@
+"""Kolla from PyPI, shaped as a Zuul job finds it on a node.
+
+* ``fetch()`` downloads, once per machine (under a lock), the Kolla
+  sdist and the wheels an Arm64 Debian bookworm node needs to install
+  Kolla and the Docker client library (aarch64 wheels for CPython 3.11,
+  or pure-Python ones), plus pip, setuptools and pbr to build the
+  checkout.
+* ``make_kolla_repo`` turns the sdist into the ``openstack/kolla`` git
+  repository a change would be tested from; ``make_requirements_repo``
+  makes ``openstack/requirements`` with an ``upper-constraints.txt``
+  pinning exactly the fetched wheels, as the real one pins what the
+  branch tested.
+"""
+
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+
+from tests.functional import gitrepos
+from tests.functional.region_mirrors import CACHE_DIR
+
+KOLLA_VERSION = '23.0.0'
+# The node: Debian bookworm's Python on aarch64.  glibc 2.36 takes every
+# manylinux wheel up to 2_36; pip needs each tag spelled out.
+PLATFORMS = ('manylinux_2_36_aarch64', 'manylinux_2_28_aarch64',
+             'manylinux2014_aarch64')
+PYTHON_VERSION = '3.11'
+# What the job installs besides the checkout: kolla-build imports the
+# Docker client library; pip and setuptools come up to date first; pbr
+# builds the checkout.
+EXTRA_REQUIREMENTS = ('docker', 'pip', 'setuptools', 'pbr')
+# Not in OpenStack's upper-constraints: installers, and the projects
+# under test themselves.
+UNCONSTRAINED = {'pip', 'setuptools', 'wheel', 'kolla'}
+
+
+class KollaSources:
+    def __init__(self, top):
+        self.top = top
+        self.sdist = os.path.join(top, 'kolla-%s.tar.gz' % KOLLA_VERSION)
+        self.wheel_dir = os.path.join(top, 'wheels')
+
+    @property
+    def wheels(self):
+        return sorted(os.path.join(self.wheel_dir, n)
+                      for n in os.listdir(self.wheel_dir)
+                      if n.endswith('.whl'))
+
+
+def _pip_download(*args):
+    proc = subprocess.run(
+        [sys.executable, '-m', 'pip', 'download', '-q',
+         '--disable-pip-version-check'] + list(args),
+        capture_output=True, text=True,
+        # The runner's own PIP_* settings are not the node's.
+        env={'PATH': os.environ['PATH'], 'HOME': '/root'})
+    if proc.returncode != 0:
+        raise RuntimeError('pip download %s failed:\n%s'
+                           % (' '.join(args), proc.stderr[-3000:]))
+
+
+def fetch():
+    """The cached Kolla sdist and the node's wheels (a KollaSources)."""
+    top = os.path.join(CACHE_DIR, 'kolla-%s-py%s-aarch64'
+                       % (KOLLA_VERSION, PYTHON_VERSION))
+    sources = KollaSources(top)
+    if os.path.exists(os.path.join(top, '.complete')):
+        return sources
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    with open(os.path.join(CACHE_DIR, '.kolla.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(os.path.join(top, '.complete')):
+            return sources
+        partial = top + '.partial'
+        shutil.rmtree(partial, ignore_errors=True)
+        _pip_download('--no-deps', '--no-binary', ':all:', '-d', partial,
+                      'kolla==' + KOLLA_VERSION)
+        platforms = [a for p in PLATFORMS for a in ('--platform', p)]
+        _pip_download('--only-binary', ':all:', *platforms,
+                      '--python-version', PYTHON_VERSION,
+                      '--implementation', 'cp',
+                      '-d', os.path.join(partial, 'wheels'),
+                      'kolla==' + KOLLA_VERSION, *EXTRA_REQUIREMENTS)
+        shutil.rmtree(top, ignore_errors=True)
+        with open(os.path.join(partial, '.complete'), 'w'):
+            pass
+        os.rename(partial, top)
+    return sources
+
+
+def _wheel_name_version(path):
+    name, version = os.path.basename(path).split('-')[:2]
+    return re.sub(r'[-_.]+', '-', name).lower(), version
+
+
+def upper_constraints(wheels):
+    """``upper-constraints.txt`` text pinning ``wheels``, as OpenStack's
+    requirements repository writes it (``name===version``)."""
+    pins = sorted(_wheel_name_version(w) for w in wheels)
+    return ''.join('%s===%s\n' % (n, v) for n, v in pins
+                   if n not in UNCONSTRAINED)
+
+
+def make_kolla_repo(sources, path):
+    """``openstack/kolla`` at ``path``: the sdist's tree, tagged with its
+    version (pbr takes the version from the tag).
+
+    Kolla's own Zuul configuration is left out: its jobs need the rest
+    of OpenDev's tenant, and this tenant runs only this repository's.
+    """
+    with tarfile.open(sources.sdist) as tar:
+        tar.extractall(os.path.dirname(path) or '.', filter='data')
+    os.rename(os.path.join(os.path.dirname(path),
+                           'kolla-%s' % KOLLA_VERSION), path)
+    for name in ('zuul.d', '.zuul.yaml', '.zuul.d', 'zuul.yaml'):
+        target = os.path.join(path, name)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        elif os.path.exists(target):
+            os.remove(target)
+    gitrepos.git('init', '-q', '-b', 'master', '.', cwd=path)
+    gitrepos.git('add', '-A', cwd=path)
+    gitrepos.git('commit', '-q', '-m', 'Kolla %s' % KOLLA_VERSION, cwd=path)
+    gitrepos.git('tag', '-a', '-m', KOLLA_VERSION, KOLLA_VERSION, cwd=path)
+
+
+def make_requirements_repo(sources, path):
+    """``openstack/requirements`` pinning the fetched wheels."""
+    gitrepos.make_repo(path, files={
+        'upper-constraints.txt': upper_constraints(sources.wheels)})
