@@ -272,6 +272,38 @@ class JobPathStack(fixtures.Fixture):
         return build, time.monotonic() - start
 
 
+class ChinaNodeFixture(fixtures.Fixture):
+    """Base of a class's fixture: one emulated node served as the China
+    region's (linaro-cn1) only node, and the stack driving it.
+
+    Subclasses set ``self.base`` and ``self.node`` and call
+    ``start_stack``.
+    """
+
+    PROVIDER = 'linaro-cn1'
+    node = stack = None
+
+    def start_stack(self, tenant, inventory):
+        self.stack = self.useFixture(JobPathStack(
+            self.base, tenant,
+            lambda workdir, zk: StaticNodepool(
+                workdir, zk, {self.PROVIDER: [self.node]},
+                inventory=inventory),
+            zuul_services.Executor(
+                self.node.private_key,
+                # The China region's nodes carry executor-zone
+                # linaro-cn1: only an executor of that zone takes them.
+                settings={'zone': self.PROVIDER,
+                          'allow_unzoned': 'true'})))
+        return self.stack
+
+    def log_paths(self):
+        paths = [self.node and self.node.log_path]
+        if self.stack is not None:
+            paths += self.stack.log_paths()
+        return paths
+
+
 def harness_inventory(path, mirrors):
     """The shipped inventory with each provider's ``mirror`` replaced
     (``mirrors``: provider name to URL), written to ``path``."""

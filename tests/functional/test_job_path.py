@@ -30,9 +30,7 @@ from tests.functional import arm64node
 from tests.functional import jobpath
 from tests.functional import processes
 from tests.functional import region_mirrors as rm
-from tests.functional import zuul_services
 
-PROVIDER = 'linaro-cn1'
 NODESET = 'ubuntu-bionic-arm64'
 CONSUMER = 'arm64-consumer'
 BROKEN_CONSUMER = 'arm64-consumer-broken'
@@ -112,7 +110,7 @@ def consumer_files(name, playbook):
     }
 
 
-class JobPathFixture(fixtures.Fixture):
+class JobPathFixture(jobpath.ChinaNodeFixture):
     """Mirrors, the node, Nodepool and Zuul, for one test class."""
 
     def _setUp(self):
@@ -144,21 +142,7 @@ class JobPathFixture(fixtures.Fixture):
                 CONSUMER: consumer_files(CONSUMER, CONSUMER_PLAYBOOK),
                 BROKEN_CONSUMER: consumer_files(BROKEN_CONSUMER,
                                                 BROKEN_PLAYBOOK)})
-        self.stack = self.useFixture(jobpath.JobPathStack(
-            self.base, tenant,
-            lambda workdir, zk: jobpath.StaticNodepool(
-                workdir, zk, {PROVIDER: [self.node]}, inventory=inventory),
-            zuul_services.Executor(
-                self.node.private_key,
-                # The China region's nodes carry executor-zone
-                # linaro-cn1: only an executor of that zone takes them.
-                settings={'zone': 'linaro-cn1', 'allow_unzoned': 'true'})))
-
-    def log_paths(self):
-        paths = [getattr(self, 'node', None) and self.node.log_path]
-        if getattr(self, 'stack', None) is not None:
-            paths += self.stack.log_paths()
-        return paths
+        self.start_stack(tenant, inventory)
 
 
 class TestArm64JobPath(jobpath.ClassStackTestCase):

@@ -31,9 +31,7 @@ from tests.functional import jobpath
 from tests.functional import kolla_sources
 from tests.functional import processes
 from tests.functional import region_mirrors as rm
-from tests.functional import zuul_services
 
-PROVIDER = 'linaro-cn1'
 JOB = 'kolla-dockerfiles-aarch64'
 NODESET = 'debian-bookworm-arm64'
 KOLLA = 'openstack/kolla'
@@ -65,7 +63,7 @@ SITE_PROJECT_STANZA = """\
        'images': IMAGES}
 
 
-class KollaJobFixture(fixtures.Fixture):
+class KollaJobFixture(jobpath.ChinaNodeFixture):
     """A mirror with Kolla's wheels, the node, Nodepool and Zuul."""
 
     def _setUp(self):
@@ -98,19 +96,7 @@ class KollaJobFixture(fixtures.Fixture):
             },
             site_files={'zuul.d/kolla.yaml': SITE_PROJECT_STANZA},
             prepare_workspace=True)
-        self.stack = self.useFixture(jobpath.JobPathStack(
-            self.base, tenant,
-            lambda workdir, zk: jobpath.StaticNodepool(
-                workdir, zk, {PROVIDER: [self.node]}, inventory=inventory),
-            zuul_services.Executor(
-                self.node.private_key,
-                settings={'zone': 'linaro-cn1', 'allow_unzoned': 'true'})))
-
-    def log_paths(self):
-        paths = [getattr(self, 'node', None) and self.node.log_path]
-        if getattr(self, 'stack', None) is not None:
-            paths += self.stack.log_paths()
-        return paths
+        self.start_stack(tenant, inventory)
 
 
 class TestKollaJob(jobpath.ClassStackTestCase):
