@@ -12,7 +12,6 @@ userland (the job path, and the UEFI image builds, which add a kernel):
 each package set is built once, under a lock, and reused.
 """
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -22,7 +21,7 @@ import time
 import fixtures
 
 from tests.functional import processes
-from tests.functional.region_mirrors import CACHE_DIR, debian_uri
+from tests.functional.region_mirrors import CACHE_DIR, cache_lock, debian_uri
 from tests.functional.region_mirrors import dpkg_arch as rm_dpkg_arch
 
 RELEASE = 'bookworm'
@@ -72,11 +71,9 @@ def cached_root(packages=NODE_PACKAGES, setup=None, name='node',
     # root's build for the lock.
     if os.path.exists(os.path.join(root, '.complete')):
         return root
-    os.makedirs(CACHE_DIR, exist_ok=True)
     # One lock per architecture: a native root need not wait behind an
     # emulated build, which takes minutes.
-    with open(os.path.join(CACHE_DIR, f'.{arch}.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with cache_lock(f'.{arch}.lock'):
         if os.path.exists(os.path.join(root, '.complete')):
             return root
         partial = root + '.partial'

@@ -12,7 +12,6 @@
   branch tested.
 """
 
-import fcntl
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ import sys
 import tarfile
 
 from tests.functional import gitrepos
-from tests.functional.region_mirrors import CACHE_DIR
+from tests.functional.region_mirrors import CACHE_DIR, cache_lock
 
 KOLLA_VERSION = '23.0.0'
 # The node: Debian bookworm's Python on aarch64.  glibc 2.36 takes every
@@ -70,9 +69,7 @@ def fetch():
     sources = KollaSources(top)
     if os.path.exists(os.path.join(top, '.complete')):
         return sources
-    os.makedirs(CACHE_DIR, exist_ok=True)
-    with open(os.path.join(CACHE_DIR, '.kolla.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with cache_lock('.kolla.lock'):
         if os.path.exists(os.path.join(top, '.complete')):
             return sources
         partial = top + '.partial'

@@ -41,6 +41,20 @@ CACHE_DIR = os.environ.get('NODEPOOL_AARCH64_CACHE',
                            '/var/tmp/nodepool-aarch64')
 
 
+@contextlib.contextmanager
+def cache_lock(name):
+    """Hold the machine-wide lock file ``name`` (relative to CACHE_DIR).
+
+    Its directory is made first: on a fresh machine, whichever test a
+    worker runs first may be the first to use the cache.
+    """
+    path = os.path.join(CACHE_DIR, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def dpkg_arch():
     return subprocess.run(['dpkg', '--print-architecture'], check=True,
                           capture_output=True, text=True).stdout.strip()
@@ -387,8 +401,7 @@ def current_pip_wheel():
     it without a virtualenv.
     """
     cache = os.path.join(CACHE_DIR, 'pip-wheel')
-    with open(os.path.join(CACHE_DIR, '.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with cache_lock('.lock'):
         found = [n for n in os.listdir(cache)] if os.path.isdir(cache) else []
         if not found:
             subprocess.run(

@@ -35,7 +35,6 @@ Built images are cached under the shared cache directory, keyed by
 everything that goes into them, and built under a lock.
 """
 
-import fcntl
 import glob
 import hashlib
 import json
@@ -46,7 +45,7 @@ import tempfile
 import uuid
 
 from tests.functional import arm64node
-from tests.functional.region_mirrors import CACHE_DIR
+from tests.functional.region_mirrors import CACHE_DIR, cache_lock
 
 KERNEL_PACKAGES = ('linux-image-arm64', 'grub-efi-arm64-bin', 'busybox',
                    'zstd')
@@ -120,8 +119,7 @@ def image_root():
                                    f'{key[:12]}')
     if os.path.exists(os.path.join(root, '.complete')):
         return root
-    with open(os.path.join(CACHE_DIR, '.uefi-image-root.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with cache_lock('.uefi-image-root.lock'):
         if not os.path.exists(os.path.join(root, '.complete')):
             _install_kernel(node, root + '.partial')
             shutil.rmtree(root, ignore_errors=True)
@@ -161,10 +159,8 @@ def image(variant):
         [BUILD_VERSION, spec, root, CONFIG_DRIVE_INIT, GETTY_INIT,
          _kernel(root)], sort_keys=True).encode()).hexdigest()[:12]
     directory = os.path.join(CACHE_DIR, 'uefi-images')
-    os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f'{variant}-{key}.raw')
-    with open(os.path.join(directory, '.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with cache_lock(os.path.join('uefi-images', '.lock')):
         if not os.path.exists(path):
             with tempfile.TemporaryDirectory(dir=directory) as work:
                 _build(root, spec, work, path + '.partial')

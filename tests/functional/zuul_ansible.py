@@ -10,7 +10,6 @@ scripts, so they are built where they stay; a marker file says a build
 finished, and an unfinished one is thrown away and built again.
 """
 
-import fcntl
 import hashlib
 import importlib.metadata
 import os
@@ -18,7 +17,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.functional.region_mirrors import CACHE_DIR
+from tests.functional.region_mirrors import CACHE_DIR, cache_lock
 
 INSTALL_TIMEOUT = 1200
 
@@ -44,9 +43,7 @@ def ansible_root():
     """The ``ansible_root`` for zuul.conf, installed if need be."""
     root = os.path.join(CACHE_DIR, 'zuul-ansible-' + _key())
     marker = os.path.join(root, '.complete')
-    os.makedirs(CACHE_DIR, exist_ok=True)
-    with open(os.path.join(CACHE_DIR, '.zuul-ansible.lock'), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with cache_lock('.zuul-ansible.lock'):
         if os.path.exists(marker):
             return root
         shutil.rmtree(root, ignore_errors=True)
