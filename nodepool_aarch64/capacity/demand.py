@@ -336,6 +336,12 @@ LARGE_HOLD = 3 * 3600.0
 NORMAL_HOLD = 3600.0
 
 
+def shifted_shape(hours):
+    """``hourly_shape`` with every peak ``hours`` later."""
+    shape = hourly_shape()
+    return shape[-hours:] + shape[:-hours] if hours % 168 else shape
+
+
 def label_mix(inv):
     """Label -> (share, mean hold) for an inventory's labels.
 
@@ -357,10 +363,11 @@ def label_mix(inv):
 def synthetic(requests_per_week, labels, weeks=1, mix=None,
               mean_hold=3600.0, hold_sd=0.6, seed=0,
               origin=datetime.datetime(2026, 1, 5, tzinfo=UTC),
-              week_factors=None):
+              week_factors=None, shape=None):
     """A reproducible demand with a weekly peak.
 
-    Arrivals are a Poisson process whose rate follows ``hourly_shape``,
+    Arrivals are a Poisson process whose rate follows ``shape`` (168
+    relative rates, Monday 00:00 UTC first; default ``hourly_shape``),
     scaled in week w by ``week_factors[w]`` (default 1: every week alike);
     the pipeline is drawn from ``mix`` (name -> share) and the label from
     ``labels`` (name -> share or name -> (share, mean hold seconds)); hold
@@ -375,7 +382,9 @@ def synthetic(requests_per_week, labels, weeks=1, mix=None,
         names.append(name)
         lweights.append(share)
         holds.append(hold)
-    shape = hourly_shape()
+    shape = hourly_shape() if shape is None else list(shape)
+    if len(shape) != 168:
+        raise ValueError('one rate per hour of the week')
     rows = []
     sigma = hold_sd
     factors = list(week_factors or [1.0] * weeks)

@@ -458,18 +458,22 @@ class _Run:
 
     # -- the loop --------------------------------------------------------
 
-    def run(self, drain):
-        arrival, events = self.arrival, self.events
-        n = len(arrival)
-        end_time = (arrival[-1] if n else 0.0) + drain
+    def handler_list(self):
+        """The handler of each Event, indexed by its value (faster than
+        hashing an Enum)."""
         handlers = {
             Event.CAPACITY: self.on_capacity, Event.READY: self.on_ready,
             Event.RELEASE: self.on_release, Event.FAILED: self.on_failed,
             Event.MIN_READY: self.on_min_ready,
             Event.WARM_READY: self.on_warm_ready,
             Event.WARM_FAILED: self.on_warm_failed}
-        # Indexed by the event's value: faster than hashing an Enum.
-        handlers = [handlers[event] for event in sorted(Event)]
+        return [handlers[event] for event in sorted(Event)]
+
+    def run(self, drain):
+        arrival, events = self.arrival, self.events
+        n = len(arrival)
+        end_time = (arrival[-1] if n else 0.0) + drain
+        handlers = self.handler_list()
         self._next_step(self.caps, Event.CAPACITY, 1)
         if self.ready_steps is not None:
             for li in range(self.nlabels):
