@@ -125,3 +125,12 @@ def last_state(path, live):
                              _mapping(path, n, item, 'min-ready'),
                              moment.timestamp())
     return None
+
+
+def count_actions(path, live):
+    """(actions of this mode in the log, the last one's time as seconds
+    since the epoch or None)."""
+    items = [item for _, item in _records(path)
+             if (item.get('applied') == DRY_RUN) != live]
+    last = last_state(path, live)
+    return len(items), None if last is None else last.since

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 
+from nodepool_aarch64.capacity import control_cli
 from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import launcher_cli
 from nodepool_aarch64.capacity import options
@@ -27,6 +28,8 @@ testing times.
   simulate  replay demand against a capacity schedule; waits per pipeline
   plan      max-servers per hour that meet a wait SLO at least node-hours
   report    PNG plots and a Markdown page of demand, capacity and waits
+  control   a controller that keeps a wait SLO: forecast, error budget,
+            guarded actions through apply / apply-zuul-launcher
 """
 
 
@@ -43,6 +46,7 @@ def register(subparsers):
     _simulate_parser(sub)
     _plan_parser(sub)
     _report_parser(sub)
+    control_cli.register(sub, sys.modules[__name__])
 
 
 # -- quota -----------------------------------------------------------------

@@ -130,25 +130,30 @@ class Controller:
         self.warm_labels = set(objective_labels or self.labels)
         self.boost = [1.0] * 24
         self.judged_hour = None
+        self.boosted = set()
 
-    def _feedback(self, budget, now):
+    def feedback(self, budget, now):
         """Raise the load factor of the hours of the day that burnt the
-        budget in the last ``burn_hours``; let the others decay."""
+        budget (each hour once, when first seen burning, up to
+        ``burn_hours`` late: a request is known late only after the
+        limit); the hour just ended decays if it did not burn."""
         p = self.policy
         hour = int(now // HOUR)
-        burnt = set(budget.bad_hours(now, p.burn_hours)) \
-            if budget.burn(now, p.burn_hours) > 1.0 else set()
         if self.judged_hour == hour:
             return
         self.judged_hour = hour
-        for h in range(hour - p.burn_hours, hour):
+        burnt = set(budget.bad_hours(now, p.burn_hours)) \
+            if budget.burn(now, p.burn_hours) > 1.0 else set()
+        for h in sorted(burnt - self.boosted):
             day_hour = h % 24
-            if h in burnt:
-                self.boost[day_hour] = min(
-                    p.boost_max, self.boost[day_hour] + p.boost_step)
-            else:
-                self.boost[day_hour] = 1.0 + (
-                    self.boost[day_hour] - 1.0) * p.boost_decay
+            self.boost[day_hour] = min(p.boost_max,
+                                       self.boost[day_hour] + p.boost_step)
+        self.boosted = {h for h in self.boosted | burnt
+                        if h >= hour - p.burn_hours}
+        if hour - 1 not in burnt:
+            day_hour = (hour - 1) % 24
+            self.boost[day_hour] = 1.0 + (
+                self.boost[day_hour] - 1.0) * p.boost_decay
 
     def need(self, prediction, left):
         """Provider -> servers and label -> warm nodes for each hour of
@@ -210,7 +215,7 @@ class Controller:
 
     def step(self, history, budget, state, now):
         """The Decision at second ``now`` (an hour boundary, usually)."""
-        self._feedback(budget, now)
+        self.feedback(budget, now)
         left = budget.left(now)
         burn = budget.burn(now, self.policy.burn_hours)
         first = int(now // HOUR)

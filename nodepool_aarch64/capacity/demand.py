@@ -27,7 +27,10 @@ class Demand:
     ``arrival`` is in seconds since ``origin`` (a Monday 00:00 UTC), so
     ``arrival % WEEK`` is the second of the week.  ``pipeline`` and
     ``label`` are indexes into ``pipelines`` and ``labels``; ``hold`` is
-    how long the build keeps its node, in seconds.
+    how long the build keeps its node, in seconds.  ``waited`` is how
+    long each request waited for its node where the history says so
+    (builds and CSV do; None for synthetic demand), an optional fifth
+    item of each record.
     """
 
     def __init__(self, origin, records):
@@ -41,6 +44,8 @@ class Demand:
         self.pipeline = [pidx[r[1]] for r in records]
         self.label = [lidx[r[2]] for r in records]
         self.hold = [float(r[3]) for r in records]
+        self.waited = [float(r[4]) if len(r) > 4 and r[4] is not None
+                       else None for r in records]
         self.skipped = {}
 
     def __len__(self):
@@ -50,6 +55,10 @@ class Demand:
         for i in range(len(self)):
             yield (self.arrival[i], self.pipelines[self.pipeline[i]],
                    self.labels[self.label[i]], self.hold[i])
+
+    def _waited_records(self):
+        for record, waited in zip(self.records(), self.waited):
+            yield record + (waited,)
 
     def weeks(self):
         if not self.arrival:
@@ -79,8 +88,8 @@ class Demand:
         hi = math.inf if stop is None else stop * WEEK
         shift = datetime.timedelta(seconds=lo)
         part = Demand(self.origin + shift, [
-            (a - lo, p, la, h) for a, p, la, h in self.records()
-            if lo <= a < hi])
+            (a - lo, p, la, h, w) for a, p, la, h, w in
+            self._waited_records() if lo <= a < hi])
         part.skipped = self.skipped
         return part
 
@@ -104,9 +113,9 @@ def combine(demands):
         return demands[0]
     rows = _Rows()
     for d in demands:
-        for arrival, pipeline, label, hold in d.records():
+        for arrival, pipeline, label, hold, waited in d._waited_records():
             rows.rows.append((d.origin + datetime.timedelta(
-                seconds=arrival), pipeline, label, hold))
+                seconds=arrival), pipeline, label, hold, waited))
         for reason, count in d.skipped.items():
             rows.skip(reason, count)
     return rows.demand()
@@ -150,7 +159,8 @@ def read_text(path):
 
 class _Rows:
     """What a reader collects: (arrival datetime, pipeline, label, hold
-    seconds) rows, and how many builds it skipped for each reason."""
+    seconds, waited seconds) rows, and how many builds it skipped for
+    each reason."""
 
     def __init__(self):
         self.rows = []
@@ -167,7 +177,8 @@ class _Rows:
             self.skip(odd)
         else:
             self.rows.append((arrival, pipeline, label,
-                              (end - start).total_seconds()))
+                              (end - start).total_seconds(),
+                              (start - arrival).total_seconds()))
 
     def demand(self):
         rows = self.rows
@@ -175,8 +186,8 @@ class _Rows:
             origin = week_start(min(r[0] for r in rows))
         else:
             origin = week_start(datetime.datetime.now(UTC))
-        demand = Demand(origin, [((r[0] - origin).total_seconds(), r[1],
-                                  r[2], r[3]) for r in rows])
+        demand = Demand(origin, [((r[0] - origin).total_seconds(),)
+                                 + tuple(r[1:]) for r in rows])
         demand.skipped = self.skipped
         return demand
 
