@@ -78,7 +78,7 @@ def register(sub, capacity_cli):
     s.add_argument('--metrics', metavar='FILE',
                    help='write the controller\'s metrics here (Prometheus '
                         'text, for node_exporter\'s textfile collector)')
-    p.set_defaults(func=run, capacity_cli=capacity_cli)
+    p.set_defaults(func=run, capacity_cli=capacity_cli, live=False)
 
 
 def _setup(args, inv, demand):
@@ -106,10 +106,17 @@ def _setup(args, inv, demand):
 def run(args):
     from nodepool_aarch64.inventory import load_inventory
     inv = load_inventory(args.inventory)
-    demand = args.capacity_cli._load_demand(args, inv)
     if args.simulate:
-        return _simulate(args, inv, demand)
-    return _step(args, inv, demand)
+        return _simulate(args, inv,
+                         args.capacity_cli._load_demand(args, inv))
+    try:
+        return _step(args, inv)
+    except InputError as e:
+        # The metrics tell of a step that failed, for alerting.
+        if args.metrics:
+            _write_metrics(args.metrics, error=str(e),
+                           error_time=options.at(args))
+        raise
 
 
 def _simulate(args, inv, demand):
@@ -144,7 +151,7 @@ def _table(out):
     return '\n'.join(lines)
 
 
-def _step(args, inv, demand):
+def _step(args, inv):
     if not args.audit_log:
         raise InputError('--audit-log', None, '', 'a step needs its audit '
                          'log (or use --simulate)')
@@ -153,14 +160,10 @@ def _step(args, inv, demand):
         raise InputError('--live', None, '', 'nothing to put in force: '
                          'give --nodepool-config and/or '
                          '--zuul-launcher-checkout')
+    demand = args.capacity_cli._load_demand(args, inv)
     at = options.at(args)
-    now = (at - demand.origin).total_seconds()
-    try:
-        return _decide(args, inv, demand, at, now)
-    except InputError as e:
-        if args.metrics:
-            _write_metrics(args.metrics, error=str(e), error_time=at)
-        raise
+    return _decide(args, inv, demand, at,
+                   (at - demand.origin).total_seconds())
 
 
 def _decide(args, inv, demand, at, now):
@@ -263,4 +266,3 @@ def _write_metrics(path, decision=None, state=None, actions=0,
                                         last_action, error, error_time))
     except OSError as e:
         print(f'{path}: cannot write: {e.strerror}', file=sys.stderr)
-

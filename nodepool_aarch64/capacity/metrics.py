@@ -23,8 +23,8 @@ def _escape(value):
 
 def _line(name, value, **labels):
     where = ','.join(f'{k}="{_escape(v)}"' for k, v in labels.items())
-    return f'{PREFIX}{name}{{{where}}} {value:g}' if where else \
-        f'{PREFIX}{name} {value:g}'
+    return f'{PREFIX}{name}{{{where}}} {value:.15g}' if where else \
+        f'{PREFIX}{name} {value:.15g}'
 
 
 def text(decision=None, state=None, actions=0, last_action=None,
