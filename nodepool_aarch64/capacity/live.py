@@ -38,10 +38,13 @@ def observe(demand, labels, objective, now):
             continue
         history.arrive(arrival, label)
         waited = d.waited[i]
-        if waited is not None and arrival + waited + d.hold[i] <= now:
+        # Demand without waits (synthetic) still has node time; only
+        # the budget cannot be judged from it.
+        if arrival + (waited or 0.0) + d.hold[i] <= now:
             history.held(arrival, d.hold[i], label)
-        if d.pipelines[d.pipeline[i]] != objective.pipeline or (
-                objective.label is not None and objective.label != label):
+        if waited is None or d.pipelines[d.pipeline[i]] != \
+                objective.pipeline or (objective.label is not None and
+                                       objective.label != label):
             continue
         if waited is not None and arrival + waited > now:
             waited = None
