@@ -19,6 +19,7 @@ file is not touched and nothing is committed.
 import dataclasses
 import os
 import subprocess
+import time
 
 import yaml
 
@@ -28,6 +29,9 @@ from nodepool_aarch64.render.write import atomic_write
 from nodepool_aarch64.yamlutil import read_text
 
 UNCHANGED, COMMITTED, WRITTEN = 'unchanged', 'committed', 'written'
+# An index.lock this old was left by a killed git, not one still
+# committing (a commit of one file takes well under a second).
+STALE_SECONDS = 300
 _Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
@@ -156,27 +160,65 @@ def _require_checkout(checkout):
         raise InputError(checkout, None, '', 'not a git checkout')
 
 
+def _head_text(checkout, relpath):
+    """The file as the checkout's HEAD has it, or None."""
+    proc = _git(checkout, 'show', f'HEAD:{relpath}')
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _clear_stale_lock(checkout):
+    """Remove an index.lock a killed git left behind: git refuses every
+    later commit while it is there.  One younger than ``STALE_SECONDS``
+    may belong to a git still running, and is left alone."""
+    proc = _git(checkout, 'rev-parse', '--git-path', 'index.lock')
+    if proc.returncode != 0:
+        return
+    lock = os.path.join(checkout, proc.stdout.strip())
+    try:
+        if time.time() - os.stat(lock).st_mtime > STALE_SECONDS:
+            os.unlink(lock)
+    except FileNotFoundError:
+        pass
+
+
 def apply(checkout, relpath, inv, at, commit=False):
-    """(status, edits): edit ``relpath`` in ``checkout``; maybe commit."""
+    """(status, edits): edit ``relpath`` in ``checkout``; maybe commit.
+
+    With ``commit``, a run killed after writing the file and before its
+    commit is completed by the next one: the file already holds the
+    values, so there is nothing to edit, but it differs from HEAD, and
+    that difference is committed (the edits reported are those from
+    HEAD's values).
+    """
     path = os.path.join(checkout, relpath)
     if commit:
         _require_checkout(checkout)
+        _clear_stale_lock(checkout)
     text = read_text(path)
     edits = plan(path, text, inv, at)
     if not edits:
-        return UNCHANGED, edits
+        head = _head_text(checkout, relpath) if commit else None
+        if head is None or head == text:
+            return UNCHANGED, edits
+        edits = plan(path, head, inv, at)
+        _commit(checkout, relpath, path, head, inv, at, edits)
+        return COMMITTED, edits
     try:
         atomic_write(path, edited(text, edits))
     except OSError as e:
         raise InputError(path, None, '', f'cannot write: {e.strerror}')
     if not commit:
         return WRITTEN, edits
+    _commit(checkout, relpath, path, text, inv, at, edits)
+    return COMMITTED, edits
+
+
+def _commit(checkout, relpath, path, before, inv, at, edits):
     windows = [w.name for w in inv.active_windows(at)]
     proc = _git(checkout, 'commit', '-q', '-m',
                 commit_message(at, windows, edits), '--', relpath)
     if proc.returncode != 0:
         # Nothing half-done: the checkout goes back to what it was.
-        atomic_write(path, text)
+        atomic_write(path, before)
         raise InputError(path, None, '', 'git commit failed: '
                          + ' '.join(proc.stderr.split())[:300])
-    return COMMITTED, edits

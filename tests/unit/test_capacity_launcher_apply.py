@@ -184,3 +184,39 @@ class TestApplyZuulLauncher(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn('not a git checkout', err)
         self.assertEqual(self.original, self.read())
+
+    def test_a_run_killed_before_its_commit_is_completed_by_the_next(self):
+        # Killed between writing the file and committing it: the values
+        # are in the file, HEAD does not have them.
+        head = self.head()
+        self.run_cli('--at', PEAK, commit=False)
+        code, out, err = self.run_cli('--at', PEAK)
+        self.assertEqual(0, code, err)
+        self.assertIn('committed', out)
+        self.assertIn('section linaro-us resource-limits.instances: 30 -> 40',
+                      out)
+        self.assertNotEqual(head, self.head())
+        self.assertIn('+      instances: 40', self.changed_lines())
+        self.assertEqual('', git(self.checkout, 'status', '--porcelain'))
+        # And then there is nothing left to do.
+        head = self.head()
+        code, out, _ = self.run_cli('--at', PEAK)
+        self.assertIn('unchanged', out)
+        self.assertEqual(head, self.head())
+
+    def test_a_lock_left_by_a_killed_git_is_cleared(self):
+        lock = os.path.join(self.checkout, '.git', 'index.lock')
+        open(lock, 'w').close()
+        # A fresh lock may be a git still running: refused, untouched.
+        code, _, err = self.run_cli('--at', PEAK)
+        self.assertEqual(2, code)
+        self.assertIn('index.lock', err)
+        self.assertEqual(self.original, self.read())
+        self.assertTrue(os.path.exists(lock))
+        old = os.stat(lock).st_mtime - 3600
+        os.utime(lock, (old, old))
+        code, out, err = self.run_cli('--at', PEAK)
+        self.assertEqual(0, code, err)
+        self.assertIn('committed', out)
+        self.assertFalse(os.path.exists(lock))
+        self.assertEqual('', git(self.checkout, 'status', '--porcelain'))
