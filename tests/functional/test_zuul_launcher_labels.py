@@ -10,8 +10,10 @@ broken render next to the good one, and put a capacity window in force
 with ``capacity apply-zuul-launcher`` while everything keeps running.
 """
 
+import configparser
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -28,10 +30,12 @@ from nodepool_aarch64.render import zuul as render_zuul
 from nodepool_aarch64.render.yamltext import dump
 from tests.functional import arm64node
 from tests.functional import artefacts
+from tests.functional import control_history
 from tests.functional import gitrepos
 from tests.functional import processes
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_launcher
+from tests.functional import test_readiness_zuul_web as readiness_web
 from tests.functional import zuul_services
 from tests.functional.test_zuul_config_errors import SITE_CONFIG
 
@@ -380,6 +384,87 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
             for host, port in processes.listening_addresses(proc.pid):
                 self.assertTrue(processes.is_loopback(host),
                                 f'zuul-{name} listens on {host}:{port}')
+
+    def control_step(self, builds, at, checkout, log):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = cli.main([
+                'capacity', 'control', '--builds', builds, '--at',
+                at.isoformat(), '--audit-log', log, '--max-step', '40',
+                '--live', '--zuul-launcher-checkout', checkout])
+        self.assertEqual(0, code, out.getvalue())
+        return out.getvalue()
+
+    def test_controller_raise_reaches_the_running_launcher(self):
+        stats = self.stack.stats
+        gauge = r'^zuul\.provider\..*linaro-us\.limit\.instances$'
+        before = stats.wait_for(gauge, lambda v: True, STATS_TIMEOUT)
+        # A quiet history and then a burst of late gate builds, written
+        # as Zuul's SQL reporter writes builds and read back from
+        # zuul-web's builds API.
+        config = configparser.ConfigParser(interpolation=None)
+        config.read(self.stack.zuul.config_path)
+        history = control_history.builds(self.stack.inv)
+        readiness_web.record(config['database']['dburi'], history)
+        served = self.stack.zuul.get(f'/tenant/{TENANT}/builds?limit=5000')
+        ours = [b for b in served
+                if b['uuid'] in {h['uuid'] for h in history}]
+        self.assertEqual(len(history), len(ours))
+        builds = os.path.join(self.base, 'served-builds.json')
+        with open(builds, 'w') as f:
+            json.dump(ours, f)
+
+        checkout = os.path.join(self.base, 'controller-checkout')
+        subprocess.run(['git', 'clone', '-q', self.stack.launcher_repo,
+                        checkout], check=True)
+        log = os.path.join(self.base, 'control-audit.jsonl')
+        start = gitrepos.git('rev-parse', 'HEAD', cwd=checkout).strip()
+
+        # The quiet hour: the controller sizes to the forecast.
+        self.control_step(builds, control_history.QUIET_AT, checkout, log)
+        gitrepos.git('push', '-q', 'origin', 'HEAD:master', cwd=checkout)
+        with open(log) as f:
+            [quiet] = [json.loads(line) for line in f]
+        self.assertEqual('zuul-launcher committed', quiet['applied'])
+        self.assertEqual(1.0, quiet['budget-left'])
+        quiet_us = quiet['max-servers']['linaro-us']
+        self.assertEqual(quiet_us, stats.wait_for(
+            gauge, lambda v: v == quiet_us, STATS_TIMEOUT))
+
+        # An hour later the burst has burnt the budget: it raises.
+        out = self.control_step(builds, control_history.BURST_AT, checkout,
+                                log)
+        gitrepos.git('push', '-q', 'origin', 'HEAD:master', cwd=checkout)
+        with open(log) as f:
+            lines = [json.loads(line) for line in f]
+        burst = lines[-1]
+        self.assertEqual('raise', burst['action'], out)
+        self.assertGreater(burst['burn'], 1.0)
+        self.assertLess(burst['budget-left'], quiet['budget-left'])
+        self.assertEqual(quiet['max-servers'],
+                         burst['previous']['max-servers'])
+        burst_us = burst['max-servers']['linaro-us']
+        self.assertGreater(burst_us, quiet_us)
+        self.assertEqual(burst_us, stats.wait_for(
+            gauge, lambda v: v == burst_us, STATS_TIMEOUT))
+        self.assertEqual([], [e.get('error')
+                              for e in self.api('/config-errors')])
+
+        # A restart at the same instant repeats nothing.
+        head = gitrepos.git('rev-parse', 'HEAD', cwd=checkout)
+        out = self.control_step(builds, control_history.BURST_AT, checkout,
+                                log)
+        self.assertIn('holding', out)
+        self.assertEqual(head, gitrepos.git('rev-parse', 'HEAD',
+                                            cwd=checkout))
+        with open(log) as f:
+            self.assertEqual(2, len(f.readlines()))
+
+        # Leave the launcher as the other tests expect it.
+        gitrepos.git('revert', '--no-edit', f'{start}..HEAD', cwd=checkout)
+        gitrepos.git('push', '-q', 'origin', 'HEAD:master', cwd=checkout)
+        self.assertEqual(before, stats.wait_for(
+            gauge, lambda v: v == before, STATS_TIMEOUT))
 
     def test_job_gets_its_arm64_node_from_zuul_launcher(self):
         gitrepos.push(self.stack.consumer_repo,
