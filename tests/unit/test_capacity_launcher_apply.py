@@ -3,7 +3,10 @@
 import contextlib
 import io
 import os
+import signal
 import subprocess
+import sys
+import time
 
 import fixtures
 import testtools
@@ -219,4 +222,41 @@ class TestApplyZuulLauncher(testtools.TestCase):
         self.assertEqual(0, code, err)
         self.assertIn('committed', out)
         self.assertFalse(os.path.exists(lock))
+        self.assertEqual('', git(self.checkout, 'status', '--porcelain'))
+
+    def test_kill_9_during_the_commit_leaves_a_checkout_the_next_run_fixes(
+            self):
+        hook = os.path.join(self.checkout, '.git', 'hooks', 'pre-commit')
+        marker = os.path.join(self.checkout, '.git', 'in-commit')
+        with open(hook, 'w') as f:
+            f.write(f'#!/bin/sh\ntouch {marker}\nsleep 60\n')
+        os.chmod(hook, 0o755)
+        command = os.path.join(os.path.dirname(sys.executable),
+                               'nodepool-aarch64')
+        proc = subprocess.Popen(
+            [command, 'capacity', 'apply-zuul-launcher', '--checkout',
+             self.checkout, '--at', PEAK, '--commit'],
+            start_new_session=True, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.wait)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(marker))
+        head = self.head()
+        # The whole process group, git and its hook included.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        os.unlink(hook)
+        # Killed mid-commit: the file has the new values, HEAD does not.
+        self.assertIn('instances: 40', self.read())
+        self.assertEqual(head, self.head())
+        lock = os.path.join(self.checkout, '.git', 'index.lock')
+        if os.path.exists(lock):
+            old = os.stat(lock).st_mtime - 3600
+            os.utime(lock, (old, old))
+        code, out, err = self.run_cli('--at', PEAK)
+        self.assertEqual(0, code, err)
+        self.assertIn('committed', out)
+        self.assertIn('+      instances: 40', self.changed_lines())
         self.assertEqual('', git(self.checkout, 'status', '--porcelain'))
