@@ -24,6 +24,7 @@ hours less one step per hour to go.
 import dataclasses
 import math
 
+from nodepool_aarch64.capacity import forecast as fc
 from nodepool_aarch64.capacity import plan as pl
 from nodepool_aarch64.capacity.schedule import HOUR
 
@@ -96,6 +97,14 @@ def groups(label_providers):
                    found.items()), key=lambda g: (len(g[0]), g[0]))
 
 
+def labels_asked(demand, objective):
+    """The labels the objective's pipeline asked for in ``demand``: the
+    only ones whose warm nodes shorten its waits."""
+    return {demand.labels[la] for p, la in zip(demand.pipeline,
+                                               demand.label)
+            if demand.pipelines[p] == objective.pipeline}
+
+
 def allocate(needs, quotas):
     """Provider -> servers for each group's need, never above quota.
 
@@ -118,7 +127,6 @@ class Controller:
 
     def __init__(self, label_providers, guards, policy=None,
                  forecast=None, objective_labels=None):
-        from nodepool_aarch64.capacity import forecast as fc
         self.guards = guards
         self.policy = policy or Policy()
         self.forecast = forecast or fc.Forecast()

@@ -183,8 +183,9 @@ def _decide(args, inv, demand, at, now):
         # history's origin.
         state = control.State(logged.max_servers, logged.min_ready,
                               logged.since - demand.origin.timestamp())
-    controller = control.Controller(label_providers, guards, policy,
-                                    forecast, None)
+    controller = control.Controller(
+        label_providers, guards, policy, forecast,
+        control.labels_asked(demand, objective))
     live.warm_up(controller, budget, now)
     decision = controller.step(history, budget, state, now)
     stamp = audit.time_text(at)

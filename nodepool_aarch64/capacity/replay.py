@@ -17,6 +17,7 @@ import math
 from nodepool_aarch64.capacity import audit
 from nodepool_aarch64.capacity import budget as bg
 from nodepool_aarch64.capacity import control
+from nodepool_aarch64.capacity import demand as dm
 from nodepool_aarch64.capacity import forecast as fc
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.capacity import simulate as sim
@@ -29,7 +30,9 @@ DRAIN = 2 * 24 * HOUR
 class Stepped(sim._Run):
     """The simulator advanced hour by hour, its max-servers and
     min-ready set from outside between steps (static schedules, so no
-    periodic change of its own interferes)."""
+    periodic change of its own interferes).  It is the simulator's own
+    run, event handlers and all, so a replay and ``capacity simulate``
+    cannot drift apart."""
 
     def __init__(self, demand, pools, labels, seed=0):
         ready = sc.MinReadySchedule.static({name: 0 for name in labels})
@@ -121,8 +124,9 @@ class _Observer:
                                   d.labels[d.label[i]])
                 if self.judged[i]:
                     continue
-            elif not served and run.failed and now - arrival > WEEK:
-                continue    # a failed request: nothing more to learn
+            elif not served and self.judged[i] and \
+                    now - arrival > dm.MAX_HOLD.total_seconds():
+                continue    # failed: its node never comes
             still.append(i)
         self.pending = still
 
@@ -135,11 +139,9 @@ def replay(demand, pools, label_providers, objective, guards, initial,
     run = Stepped(demand, pools, labels, seed)
     history = fc.History(labels)
     budget = bg.ErrorBudget(objective)
-    wanted = {demand.labels[la] for p, la in zip(demand.pipeline,
-                                                 demand.label)
-              if demand.pipelines[p] == objective.pipeline}
-    controller = control.Controller(label_providers, guards, policy,
-                                    forecast, wanted)
+    controller = control.Controller(
+        label_providers, guards, policy, forecast,
+        control.labels_asked(demand, objective))
     observer = _Observer(run, demand, history, budget, objective)
     state = initial
     run.put(state, 0.0)
