@@ -1,5 +1,6 @@
 """``nodepool-aarch64 capacity control``: one step, or a replay."""
 
+import dataclasses
 import datetime
 import sys
 
@@ -172,6 +173,8 @@ def _decide(args, inv, demand, at, now):
     from nodepool_aarch64.capacity import live
     objective, guards, policy, forecast, label_providers = \
         _setup(args, inv, demand)
+    guards = dataclasses.replace(
+        guards, quotas=live.ceilings(inv, at, guards.quotas))
     launcher = _launcher(args, inv)
     labels = sorted(label_providers)
     history, budget = live.observe(demand, labels, objective, now)

@@ -17,6 +17,7 @@ the same code, and re-applying the same decision changes nothing.
 
 import dataclasses
 
+from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.capacity import budget as bg
 from nodepool_aarch64.capacity import control
@@ -61,6 +62,15 @@ def warm_up(controller, budget, now, hours=168):
     first = int(now // HOUR)
     for hour in range(max(0, first - hours), first):
         controller.feedback(budget, hour * HOUR)
+
+
+def ceilings(inv, at, quotas):
+    """Provider -> the most the controller may set at ``at``: its quota,
+    or less where a one-off window (a maintenance) caps it.  Weekly
+    windows are what the controller replaces; one-off ones are facts."""
+    one_off = [w for w in inv.active_windows(at) if w.starts is not None]
+    capped = model.in_force(dict(quotas), one_off, 'max_servers')
+    return {name: min(quotas[name], capped[name]) for name in quotas}
 
 
 def inventory_state(inv, at):

@@ -314,3 +314,21 @@ class TestShippedUnits(base.TestCase):
                                 'nodepool-aarch64-capacity-control.timer'))
         self.assertIn('OnCalendar', timer['Timer'])
         self.assertEqual('timers.target', timer['Install']['WantedBy'])
+
+
+class TestCeilings(base.TestCase):
+
+    def test_a_maintenance_window_caps_the_controller(self):
+        from nodepool_aarch64 import sizing
+        from nodepool_aarch64 import timeutil
+        from nodepool_aarch64.capacity import live
+        inv = load_inventory()
+        quotas = sizing.max_servers(inv, full_quota=True)
+        # The shipped linaro-cn1 maintenance, on a Saturday.
+        during = timeutil.parse_utc('2026-12-05T03:00Z')
+        self.assertEqual(dict(quotas, **{'linaro-cn1': 0}),
+                         live.ceilings(inv, during, quotas))
+        # A weekly window (the weekday peak) is the controller's to
+        # replace: it does not cap it.
+        peak = timeutil.parse_utc('2026-12-08T14:00Z')
+        self.assertEqual(quotas, live.ceilings(inv, peak, quotas))
