@@ -99,6 +99,8 @@ def main(args):
                         tenant=tenant)
     if args.format == 'json':
         print(report.as_json(result))
+        # Standard output is the JSON alone; people still get the summary.
+        print(report.summary(result), file=sys.stderr)
     else:
         lines, notes = report.text(result, args.verbose)
         for line in lines:

@@ -34,7 +34,9 @@ class TenantLabels:
 
 def from_file(path):
     """Label names from a file: one a line, '#' starts a comment."""
-    text = yamlutil.read_text(path)
+    # Editors on Windows start UTF-8 files with a byte order mark; it is
+    # not part of the first name.
+    text = yamlutil.read_text(path).lstrip('\ufeff')
     labels = set()
     for number, raw in enumerate(text.splitlines(), 1):
         name = raw.split('#', 1)[0].strip()

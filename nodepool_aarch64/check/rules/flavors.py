@@ -105,12 +105,21 @@ def flavor_from_other_cloud(configset, context):
     for cloud, labels in clouds.items():
         for label in _flavor_labels(labels):
             users[label.flavor_name].add(cloud)
+    names = collections.defaultdict(set)    # cloud -> flavor names
+    for flavor, where in users.items():
+        for cloud in where:
+            names[cloud].add(flavor)
     for cloud, labels in clouds.items():
         counts = collections.Counter(
             x.flavor_name for x in _unique_labels(_flavor_labels(labels)))
         for label in _flavor_labels(labels):
             flavor = label.flavor_name
-            others = sorted(users[flavor] - {cloud})
+            # Two clouds of one operator share a flavor catalogue: a name
+            # that another cloud's labels use is copied only from a cloud
+            # whose other names this one does not use.
+            others = sorted(
+                other for other in users[flavor] - {cloud}
+                if not (names[other] & names[cloud]) - {flavor})
             if counts[flavor] == 1 and len(counts) > 1 and others:
                 if _cloud_facts(context, label.provider) is not None:
                     continue  # NPA052 knows the cloud's real flavors

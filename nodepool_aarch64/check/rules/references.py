@@ -112,6 +112,8 @@ def label_image_not_in_provider(configset, context):
         known = f.diskimage_names
         for label in f.all_pool_labels(openstack=True):
             image, p = label.diskimage, label.provider
+            if not label.pool.enabled:
+                continue  # serves nothing, so needs no image
             # A diskimage missing from the top level too is NPA014.
             if isinstance(image, str) and image in known and \
                     image not in p.diskimages:

@@ -26,7 +26,8 @@ def _where(provider, key):
       f'{model.ARM64_LAUNCH_TIMEOUT} s')
 def arm64_timeouts(configset, context):
     for p in configset.providers:
-        if not p.is_openstack or not _serves_arm64(configset, p):
+        if not p.is_openstack or not p.enabled or \
+                not _serves_arm64(configset, p):
             continue
         for key, value, least in (
                 ('boot-timeout', p.boot_timeout, model.ARM64_BOOT_TIMEOUT),
@@ -46,8 +47,8 @@ def arm64_timeouts(configset, context):
       'a job will wait for a node')
 def launch_patience(configset, context):
     for p in configset.providers:
-        if not p.is_openstack or not p.pools:
-            continue
+        if not p.is_openstack or not p.enabled:
+            continue  # a provider whose pools are all off launches nothing
         total = p.launch_timeout * max(1, p.launch_retries)
         if total > context.patience:
             given = '' if 'launch-timeout' in p.data else ' (the default)'
@@ -66,7 +67,7 @@ def launch_patience(configset, context):
       'set one')
 def timeout_left_to_default(configset, context):
     providers = [p for p in configset.providers
-                 if p.is_openstack and p.pools]
+                 if p.is_openstack and p.enabled]
     for key, default in (('boot-timeout', nodepool.DEFAULT_BOOT_TIMEOUT),
                          ('launch-timeout', nodepool.DEFAULT_LAUNCH_TIMEOUT)):
         for p in providers:
