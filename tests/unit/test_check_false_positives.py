@@ -229,3 +229,58 @@ class TestJsonSummary(Case):
         data = json.loads(out)
         errors = data['summary']['errors']
         self.assertIn(f'{errors} error(s), ', err)
+
+
+# Kolla's .zuul.d: its own Arm64 nodesets, and jobs on the tenant's
+# ubuntu-bionic nodeset that openstack-zuul-jobs defines.
+CONSUMER = """\
+- nodeset:
+    name: kolla-ubuntu-bionic-aarch64
+    nodes:
+      - name: primary
+        label: ubuntu-bionic-arm64
+- job:
+    name: kolla-build-ubuntu-source-aarch64
+    nodeset: kolla-ubuntu-bionic-aarch64
+- job:
+    name: kolla-build-ubuntu-source
+    nodeset: ubuntu-bionic
+- job:
+    name: kolla-build-centos-source
+    nodeset: centos-8-typo
+"""
+
+
+class TestTenantNodesets(Case):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.tempdir()
+        self.path = self.write(self.dir, '.zuul.d/jobs.yaml', CONSUMER)
+
+    def npa016(self, *options):
+        code, out, err = self.run_cli('check', '--format', 'json',
+                                      *options, self.path)
+        self.assertNotEqual(2, code, err)
+        return [f['message'] for f in json.loads(out)['findings']
+                if f['code'] == 'NPA016']
+
+    def test_without_the_tenants_nodesets_both_are_flagged(self):
+        self.assertEqual(2, len(self.npa016()))
+
+    def test_the_tenants_nodesets_are_defined(self):
+        listing = os.path.join(self.dir, 'nodesets.txt')
+        with open(listing, 'w', encoding='utf-8-sig') as f:
+            f.write('# openstack-zuul-jobs\nubuntu-bionic\ncentos-8\n')
+        (message,) = self.npa016('--nodesets-file', listing)
+        self.assertIn('nodeset centos-8-typo', message)
+        self.assertIn(f'nor in nodesets file {listing}', message)
+
+    def test_an_empty_nodesets_file_is_unusable(self):
+        listing = os.path.join(self.dir, 'nodesets.txt')
+        with open(listing, 'w') as f:
+            f.write('# nothing\n')
+        code, _, err = self.run_cli('check', '--nodesets-file', listing,
+                                    self.path)
+        self.assertEqual(2, code)
+        self.assertIn('no nodeset names', err)

@@ -47,6 +47,8 @@ class Context:
     # What the rest of the Zuul tenant serves (tenant.TenantLabels), if
     # the user said.
     tenant: object = None
+    # Nodesets the rest of the tenant defines (tenant.TenantNodesets).
+    nodesets: object = None
 
 
 def all_codes():
