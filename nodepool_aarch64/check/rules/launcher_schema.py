@@ -155,6 +155,8 @@ def _provider(objects, provider):
       'key missing')
 def launcher_schema(configset, context):
     objects = configset.zuul_launcher
+    if not any(objects.defs.values()):
+        return  # no zuul-launcher objects: no need to ask Zuul anything
     yield from _objects(objects)
     for stanza in list(objects.defs['section'].values()) + \
             objects.providers:
