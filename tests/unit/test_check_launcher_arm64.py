@@ -208,3 +208,24 @@ class TestShippedOneRegionRender(Case):
         result = runner.run([os.path.join(out, 'zuul.d')], facts=facts)
         self.assertEqual([], [str(f) for f in result.findings])
         self.assertEqual([], result.skipped)
+
+
+class TestProviderMixesArch(Case):
+
+    def test_arm64_and_x86_labels_in_one_provider(self):
+        text = CLEAN.replace(
+            '- label:\n    name: debian-arm64\n',
+            '- image:\n    name: ubuntu-noble-amd64\n    type: cloud\n'
+            '- label:\n    name: ubuntu-noble-x86\n'
+            '    image: ubuntu-noble-amd64\n    flavor: large\n'
+            '- label:\n    name: debian-arm64\n')
+        text = text.replace(
+            '    images:\n      - ubuntu-noble-arm64\n',
+            '    images:\n      - ubuntu-noble-arm64\n'
+            '      - name: ubuntu-noble-amd64\n        image-id: abc\n')
+        text = text.replace('      - debian-arm64\n',
+                            '      - debian-arm64\n      - ubuntu-noble-x86\n')
+        path, result = self.check(text)
+        (finding,) = self.found(result, 'NPA021')
+        self.assertIn('x86 labels (ubuntu-noble-x86)', finding.message)
+        self.assertIn('name: osuosl-regionone', self.line(path, finding))

@@ -40,6 +40,8 @@ def pool_mixes_arch(configset, context):
                     f'provider {p.name} pool {pool.name} serves Arm64 '
                     f'labels ({", ".join(arm)}) and labels with no Arm64 '
                     f'image ({", ".join(other)})', key='name')
+    yield from launcher_arm64.provider_mixes_arch(configset, 'NPA021',
+                                                  WARNING)
 
 
 @rule('NPA022', ERROR, 'an Arm64 diskimage is uploaded without UEFI '

@@ -262,3 +262,21 @@ def limits_above_quota(configset, context, code, severity):
             f'instances {instances} is above the {size.max_servers} servers '
             f'the quota of {facts.where} allows (bound by {size.binding})',
             key='instances')
+
+
+def provider_mixes_arch(configset, code, severity):
+    """A cloud region has one CPU architecture: a provider offering
+    Arm64 labels and labels evidently for x86 cannot boot both."""
+    for provider in configset.zuul_launcher.effective():
+        arches = {item.name: label_arch(provider, item)
+                  for item in provider.labels.values()}
+        arm = sorted(n for n, a in arches.items() if a == model.ARM64)
+        other = sorted(n for n, a in arches.items()
+                       if a == archinfo.X86_64)
+        if arm and other:
+            stanza = provider.stanza
+            yield stanza.source.finding(
+                stanza.body, code, severity,
+                f'zuul-launcher provider {provider.name} offers Arm64 '
+                f'labels ({", ".join(arm)}) and x86 labels '
+                f'({", ".join(other)})', key='name')
