@@ -116,7 +116,20 @@ ZUUL_TAGS = frozenset([Encrypted.tag, *OVERRIDE_TAGS])
 _BaseLoader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
+class ForeignTag(InputError):
+    """A YAML tag neither YAML nor Zuul defines (Ansible's !vault, JJB's
+    !include-raw:): the file belongs to another application."""
+
+
+class _ForeignTagError(yaml.constructor.ConstructorError):
+    pass
+
+
 class _Loader(_BaseLoader):
+    def construct_undefined(self, node):
+        raise _ForeignTagError(
+            None, None, f'unknown YAML tag {node.tag}', node.start_mark)
+
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates = []
@@ -231,6 +244,7 @@ def _construct_override(loader, node):
 _Loader.add_constructor('tag:yaml.org,2002:map', _Loader.construct_mapping)
 _Loader.add_constructor('tag:yaml.org,2002:seq', _Loader.construct_sequence)
 _Loader.add_constructor(Encrypted.tag, _construct_encrypted)
+_Loader.add_constructor(None, _Loader.construct_undefined)
 for _tag in OVERRIDE_TAGS:
     _Loader.add_constructor(_tag, _construct_override)
 
@@ -287,6 +301,11 @@ def load_documents(path, text=None):
                     f'document has more than {MAX_EXPANDED_NODES} nodes '
                     '(counting each alias as a copy)')
             documents.append(loader.construct_document(node))
+    except _ForeignTagError as e:
+        error = ForeignTag(path, e.problem_mark.line + 1, '',
+                           f'invalid YAML: {e.problem}')
+        error.tag = e.problem.rsplit(' ', 1)[-1]
+        raise error
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None

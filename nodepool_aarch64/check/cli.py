@@ -67,6 +67,9 @@ def register(subparsers):
     tenant.add_argument('--labels-file', metavar='FILE',
                         help='label names the tenant serves, one a line '
                         '(# comments)')
+    tenant.add_argument('--nodesets-file', metavar='FILE',
+                        help='nodeset names the rest of the tenant '
+                        'defines, one a line (# comments)')
     parser.add_argument('--patience', type=int, default=3600,
                         metavar='SECONDS',
                         help='longest a job should wait for a node '
@@ -95,10 +98,14 @@ def main(args):
     if args.facts or args.inventory:
         facts = runner.load_facts(args.inventory, args.facts)
     tenant = _tenant(args)
+    nodesets = tenant_mod.nodesets_from_file(args.nodesets_file) \
+        if args.nodesets_file else None
     result = runner.run(args.paths, facts=facts, patience=args.patience,
-                        tenant=tenant)
+                        tenant=tenant, nodesets=nodesets)
     if args.format == 'json':
         print(report.as_json(result))
+        # Standard output is the JSON alone; people still get the summary.
+        print(report.summary(result), file=sys.stderr)
     else:
         lines, notes = report.text(result, args.verbose)
         for line in lines:

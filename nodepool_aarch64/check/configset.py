@@ -179,6 +179,12 @@ class Provider:
         return self.driver in ('openstack', 'fake')
 
     @property
+    def enabled(self):
+        """Whether any pool of the provider serves: a cloud being retired
+        keeps its provider with every pool at max-servers: 0."""
+        return any(pool.enabled for pool in self.pools)
+
+    @property
     def pool_labels(self):
         return [label for pool in self.pools for label in pool.labels]
 
@@ -466,6 +472,14 @@ def load(paths):
     return configset
 
 
+def _zuul_config_path(path):
+    """Whether Zuul reads the file as config: zuul.yaml, zuul.d/ and
+    their dotted forms."""
+    parts = os.path.normpath(path).split(os.sep)
+    return parts[-1] in ('zuul.yaml', '.zuul.yaml') or \
+        any(p in ('zuul.d', '.zuul.d') for p in parts[:-1])
+
+
 def _load_file(configset, path, explicit):
     if not os.path.isfile(path):
         # A device or FIFO (or a link to one) never ends or never
@@ -475,7 +489,18 @@ def _load_file(configset, path, explicit):
         configset.notes.append(f'{path}: not a regular file, skipped')
         return
     text = yamlutil.read_text(path)
-    documents, duplicates = yamlutil.load_documents(path, text)
+    try:
+        documents, duplicates = yamlutil.load_documents(path, text)
+    except yamlutil.ForeignTag as e:
+        # Zuul reads zuul.d/ and .zuul.yaml and refuses such a tag there;
+        # anywhere else a walk finds Ansible's !vault or JJB's
+        # !include-raw:, files of another application.
+        if explicit or _zuul_config_path(path):
+            raise
+        configset.notes.append(f'{path}: YAML tag {e.tag} of another '
+                               'application, not Nodepool or Zuul config; '
+                               'skipped')
+        return
     if not documents:
         configset.notes.append(f'{path}: empty, skipped')
         return

@@ -6,6 +6,8 @@
 is served only when some provider's section chain lists it.
 """
 
+from nodepool_aarch64.check import effective
+
 KINDS = ('image', 'flavor', 'label', 'section', 'provider')
 
 
@@ -35,10 +37,20 @@ class LauncherObjects:
                     stanza = Stanza(f, kind, body)
                     if stanza.name:
                         self.defs[kind].setdefault(stanza.name, stanza)
+        self._effective = None
 
     @property
     def providers(self):
         return list(self.defs['provider'].values())
+
+    def effective(self):
+        """Each provider as zuul-launcher builds it (effective.Provider);
+        providers whose sections do not resolve are left out."""
+        if self._effective is None:
+            self._effective = [p for p in (effective.flatten(self, x)
+                                           for x in self.providers)
+                               if p is not None]
+        return self._effective
 
     def chain(self, stanza):
         """The stanza, then its section (for a provider), then parents.

@@ -53,11 +53,13 @@ def load_facts(inventory_path=None, facts_path=None):
     return facts_mod.from_inventory(load_inventory(inventory_path))
 
 
-def run(paths, facts=None, patience=3600, tenant=None):
+def run(paths, facts=None, patience=3600, tenant=None, nodesets=None):
     """Check PATHs; ``facts`` is a facts.Facts or None, ``tenant`` a
-    tenant.TenantLabels or None."""
+    tenant.TenantLabels or None, ``nodesets`` a tenant.TenantNodesets or
+    None."""
     configset = configset_mod.load(paths)
-    context = rules.Context(facts=facts, patience=patience, tenant=tenant)
+    context = rules.Context(facts=facts, patience=patience, tenant=tenant,
+                            nodesets=nodesets)
     found = []
     names = {p.driver for p in configset.providers
              if isinstance(p.driver, str)} | {'openstack'}

@@ -32,21 +32,41 @@ class TenantLabels:
     labels: frozenset
 
 
-def from_file(path):
-    """Label names from a file: one a line, '#' starts a comment."""
-    text = yamlutil.read_text(path)
-    labels = set()
+@dataclasses.dataclass(frozen=True)
+class TenantNodesets:
+    source: str          # where the names came from, for messages
+    nodesets: frozenset
+
+
+def _names(path, what):
+    """Names from a file: one a line, '#' starts a comment."""
+    # Editors on Windows start UTF-8 files with a byte order mark; it is
+    # not part of the first name.
+    text = yamlutil.read_text(path).lstrip('\ufeff')
+    names = set()
     for number, raw in enumerate(text.splitlines(), 1):
         name = raw.split('#', 1)[0].strip()
         if not name:
             continue
         if len(name.split()) != 1:
             raise InputError(path, number, '',
-                             'expected one label name a line')
-        labels.add(name)
-    if not labels:
-        raise InputError(path, None, '', 'no label names in the file')
-    return TenantLabels(f'labels file {path}', frozenset(labels))
+                             f'expected one {what} name a line')
+        names.add(name)
+    if not names:
+        raise InputError(path, None, '', f'no {what} names in the file')
+    return frozenset(names)
+
+
+def from_file(path):
+    """Label names from a file: one a line, '#' starts a comment."""
+    return TenantLabels(f'labels file {path}', _names(path, 'label'))
+
+
+def nodesets_from_file(path):
+    """Nodeset names the tenant defines elsewhere, from a file like the
+    labels file.  zuul-web 14.3 lists no nodesets, so there is no
+    --zuul-url counterpart."""
+    return TenantNodesets(f'nodesets file {path}', _names(path, 'nodeset'))
 
 
 def shown_url(url):

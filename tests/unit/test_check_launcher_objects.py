@@ -48,7 +48,15 @@ class TestRenderedLauncherObjects(testtools.TestCase):
             at = window.starts or _weekday_instant(window)
             _, result = self.check(render_zuul.launcher_objects(self.inv,
                                                                 at))
-            self.assertEqual([], [str(f) for f in result.findings])
+            # A window that keeps Arm64 nodes warm does so on purpose;
+            # NPA030 says what it costs, and nothing else may be found.
+            warm = {name for name, value in window.min_ready.items()
+                    if value > 0}
+            self.assertEqual([], [str(f) for f in result.findings
+                                  if not (f.code == 'NPA030' and any(
+                                      f'label {name} ' in f.message
+                                      for name in warm))])
+            self.assertEqual(len(warm), len(result.findings))
 
     def test_section_without_a_labels_image(self):
         labels = {s['label']['name']: s['label'] for s in self.objects

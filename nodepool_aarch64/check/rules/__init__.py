@@ -47,6 +47,8 @@ class Context:
     # What the rest of the Zuul tenant serves (tenant.TenantLabels), if
     # the user said.
     tenant: object = None
+    # Nodesets the rest of the tenant defines (tenant.TenantNodesets).
+    nodesets: object = None
 
 
 def all_codes():
@@ -62,6 +64,7 @@ from nodepool_aarch64.check.rules import max_servers  # noqa: E402,F401
 from nodepool_aarch64.check.rules import duplicates  # noqa: E402,F401
 from nodepool_aarch64.check.rules import flavors  # noqa: E402,F401
 from nodepool_aarch64.check.rules import launcher  # noqa: E402,F401
+from nodepool_aarch64.check.rules import launcher_schema  # noqa: E402,F401
 from nodepool_aarch64.check.rules import readiness  # noqa: E402,F401
 from nodepool_aarch64.check.rules import references  # noqa: E402,F401
 from nodepool_aarch64.check.rules import timeouts  # noqa: E402,F401

@@ -43,23 +43,36 @@ def _repeats(items):
       'provider, pool, pool label, nodeset, ...)')
 def duplicate_names(configset, context):
     for f in configset.nodepool:
-        lists = [('label', f.labels), ('diskimage', f.diskimages),
-                 ('provider', [p.data for p in f.providers])]
+        # (what, owner, items); owner names the provider for lists that
+        # an anchor may share between providers.
+        lists = [('label', None, f.labels), ('diskimage', None, f.diskimages),
+                 ('provider', None, [p.data for p in f.providers])]
         for p in f.providers:
-            lists += [(f'pool of provider {p.name}',
+            lists += [('pool of provider', p.name,
                        [pool.data for pool in p.pools]),
-                      (f'diskimage of provider {p.name}', p.diskimage_list),
-                      (f'cloud-image of provider {p.name}',
+                      ('diskimage of provider', p.name, p.diskimage_list),
+                      ('cloud-image of provider', p.name,
                        list(_cloud_image_items(p)))]
             for pool in p.pools:
-                lists.append((f'label of pool {pool.name} in provider '
-                              f'{p.name}', [x.data for x in pool.labels]))
-        for what, items in lists:
+                lists.append((f'label of pool {pool.name} in provider',
+                              p.name, [x.data for x in pool.labels]))
+        # One anchored list shared by several providers is one mistake,
+        # written once: one finding naming every provider.
+        repeats = {}
+        for what, owner, items in lists:
             for item, first in _repeats(items):
-                yield f.finding(item, 'NPA003', ERROR,
-                                f'{what} {item.get("name")!r} defined '
-                                f'twice (first at line {first.line})',
-                                key='name')
+                entry = repeats.setdefault((what, id(item)),
+                                           (item, first, []))
+                if owner is not None and owner not in entry[2]:
+                    entry[2].append(owner)
+        for (what, _), (item, first, owners) in repeats.items():
+            if owners:
+                plural = 's' if len(owners) > 1 else ''
+                what = f'{what}{plural} {", ".join(owners)}'
+            yield f.finding(item, 'NPA003', ERROR,
+                            f'{what} {item.get("name")!r} defined '
+                            f'twice (first at line {first.line})',
+                            key='name')
     for stanza in _UNIQUE_ZUUL:
         seen = {}
         for f in configset.zuul:

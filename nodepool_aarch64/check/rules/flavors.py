@@ -9,6 +9,7 @@ name merely *contains* flavor-name, so ``opendev`` can pick
 
 import collections
 
+from nodepool_aarch64.check.rules import launcher_arm64
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
 # Two flavors for one label differ "materially" when a job sized on one
@@ -104,12 +105,21 @@ def flavor_from_other_cloud(configset, context):
     for cloud, labels in clouds.items():
         for label in _flavor_labels(labels):
             users[label.flavor_name].add(cloud)
+    names = collections.defaultdict(set)    # cloud -> flavor names
+    for flavor, where in users.items():
+        for cloud in where:
+            names[cloud].add(flavor)
     for cloud, labels in clouds.items():
         counts = collections.Counter(
             x.flavor_name for x in _unique_labels(_flavor_labels(labels)))
         for label in _flavor_labels(labels):
             flavor = label.flavor_name
-            others = sorted(users[flavor] - {cloud})
+            # Two clouds of one operator share a flavor catalogue: a name
+            # that another cloud's labels use is copied only from a cloud
+            # whose other names this one does not use.
+            others = sorted(
+                other for other in users[flavor] - {cloud}
+                if not (names[other] & names[cloud]) - {flavor})
             if counts[flavor] == 1 and len(counts) > 1 and others:
                 if _cloud_facts(context, label.provider) is not None:
                     continue  # NPA052 knows the cloud's real flavors
@@ -159,6 +169,8 @@ def flavor_not_in_cloud(configset, context):
                 f'{facts.where} does not offer (its flavors: {offered}); '
                 f'the label never boots there',
                 key='flavor-name')
+    yield from launcher_arm64.flavor_not_in_cloud(
+        configset, context, 'NPA052', ERROR)
 
 
 @rule('NPA053', WARNING, 'the same label gets materially different '

@@ -6,6 +6,7 @@ hours, and a min-ready the launcher cannot serve is a silent no-op.
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
+from nodepool_aarch64.check.rules import launcher_arm64
 from nodepool_aarch64.check.rules import WARNING, rule
 
 
@@ -35,6 +36,7 @@ def min_ready_on_arm64(configset, context):
                     f'label {name} keeps min-ready {entry["min-ready"]} '
                     f'idle Arm64 nodes; Arm64 capacity is scarce, set '
                     f'min-ready: 0', key='min-ready')
+    yield from launcher_arm64.min_ready_on_arm64(configset, 'NPA030', WARNING)
 
 
 @rule('NPA031', WARNING, 'min-ready on a label the launcher serves from '
@@ -52,8 +54,8 @@ def min_ready_unserved(configset, context):
                     key='min-ready')
 
 
-@rule('NPA032', WARNING, 'launchers drift: more than one launcher sets '
-      'min-ready for the same label')
+@rule('NPA032', WARNING, 'launchers drift: more than one launcher '
+      '(Nodepool or zuul-launcher) sets min-ready for the same label')
 def min_ready_drift(configset, context):
     first = {}
     for f in configset.launchers:
@@ -73,3 +75,18 @@ def min_ready_drift(configset, context):
                     key='min-ready')
             else:
                 first[name] = (f, entry)
+    # A tenant in the middle of a migration: Nodepool and zuul-launcher
+    # each keep their own ready nodes of a label both serve.
+    served = configset.zuul_launcher.served_labels()
+    for stanza in configset.zuul_launcher.defs['label'].values():
+        if _min_ready(stanza.body) <= 0 or stanza.name not in first or \
+                stanza.name not in served:
+            continue
+        other, other_entry = first[stanza.name]
+        yield stanza.source.finding(
+            stanza.body, 'NPA032', WARNING,
+            f'label {stanza.name} has min-ready '
+            f'{stanza.body["min-ready"]} in zuul-launcher and '
+            f'{other_entry["min-ready"]} in Nodepool ({other.path}:'
+            f'{other_entry.line}); each keeps its own ready nodes, so they '
+            'add up: set it in one of them', key='min-ready')

@@ -54,21 +54,28 @@ def unchecked_labels(configset, tenant):
 
 
 @rule('NPA016', WARNING, 'a job asks for a nodeset by a name that no '
-      'nodeset of the config set defines')
+      'nodeset of the config set (or of the tenant, when given) defines')
 def nodeset_undefined(configset, context):
     defined = {body.get('name') for f in configset.zuul
                for body in f.bodies('nodeset')
                if isinstance(body.get('name'), str)}
-    if not defined:
+    tenant = context.nodesets
+    if not defined and tenant is None:
         return  # nodesets come from elsewhere: nothing to compare
+    elsewhere = ''
+    if tenant is not None:
+        # A consumer repo uses the tenant's nodesets (ubuntu-noble from
+        # the tenant's base jobs repo) as much as its own.
+        defined |= tenant.nodesets
+        elsewhere = f' nor in {tenant.source}'
     for f in configset.zuul:
         for name, node in f.nodeset_names():
             if name not in defined:
                 yield f.finding(
                     node, 'NPA016', WARNING,
                     f'nodeset {name} is defined nowhere in this config '
-                    f'set; Zuul rejects the job unless another repo of '
-                    f'the tenant defines it', key='nodeset')
+                    f'set{elsewhere}; Zuul rejects the job unless another '
+                    f'repo of the tenant defines it', key='nodeset')
 
 
 @rule('NPA017', WARNING, 'a launcher declares a top-level label that no '
@@ -112,6 +119,8 @@ def label_image_not_in_provider(configset, context):
         known = f.diskimage_names
         for label in f.all_pool_labels(openstack=True):
             image, p = label.diskimage, label.provider
+            if not label.pool.enabled:
+                continue  # serves nothing, so needs no image
             # A diskimage missing from the top level too is NPA014.
             if isinstance(image, str) and image in known and \
                     image not in p.diskimages:

@@ -7,6 +7,7 @@ launch-retries holds the node request (and the job) for that long.
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
+from nodepool_aarch64.check.rules import launcher_arm64
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 from nodepool_aarch64.engines import nodepool
 
@@ -25,7 +26,8 @@ def _where(provider, key):
       f'{model.ARM64_LAUNCH_TIMEOUT} s')
 def arm64_timeouts(configset, context):
     for p in configset.providers:
-        if not p.is_openstack or not _serves_arm64(configset, p):
+        if not p.is_openstack or not p.enabled or \
+                not _serves_arm64(configset, p):
             continue
         for key, value, least in (
                 ('boot-timeout', p.boot_timeout, model.ARM64_BOOT_TIMEOUT),
@@ -38,14 +40,15 @@ def arm64_timeouts(configset, context):
                     f'provider {p.name} serves Arm64 labels but its {key} '
                     f'{given} {value} s; UEFI boots there need at least '
                     f'{least} s', key=_where(p, key))
+    yield from launcher_arm64.arm64_timeouts(configset, 'NPA040', ERROR)
 
 
 @rule('NPA041', WARNING, 'launch-timeout x launch-retries is longer than '
       'a job will wait for a node')
 def launch_patience(configset, context):
     for p in configset.providers:
-        if not p.is_openstack or not p.pools:
-            continue
+        if not p.is_openstack or not p.enabled:
+            continue  # a provider whose pools are all off launches nothing
         total = p.launch_timeout * max(1, p.launch_retries)
         if total > context.patience:
             given = '' if 'launch-timeout' in p.data else ' (the default)'
@@ -64,7 +67,7 @@ def launch_patience(configset, context):
       'set one')
 def timeout_left_to_default(configset, context):
     providers = [p for p in configset.providers
-                 if p.is_openstack and p.pools]
+                 if p.is_openstack and p.enabled]
     for key, default in (('boot-timeout', nodepool.DEFAULT_BOOT_TIMEOUT),
                          ('launch-timeout', nodepool.DEFAULT_LAUNCH_TIMEOUT)):
         for p in providers:
