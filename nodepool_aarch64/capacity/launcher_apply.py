@@ -29,6 +29,10 @@ from nodepool_aarch64.yamlutil import read_text
 
 UNCHANGED, COMMITTED, WRITTEN = 'unchanged', 'committed', 'written'
 _Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+# YAML 1.1's integers as zuul-launcher reads them: 0x1E, 0:30 and 3_0
+# are all 30.
+_Constructor = yaml.constructor.SafeConstructor()
+BOM = '\ufeff'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,11 +79,17 @@ def _stanzas(path, text):
 
 
 def _int_edit(path, what, node, new):
-    if not (isinstance(node, yaml.ScalarNode)
-            and node.tag == 'tag:yaml.org,2002:int'):
+    old = None
+    if isinstance(node, yaml.ScalarNode) \
+            and node.tag == 'tag:yaml.org,2002:int':
+        try:
+            old = _Constructor.construct_yaml_int(node)
+        except (ValueError, IndexError):
+            pass  # "!!int abc", "!!int ''", more digits than int() takes
+    if old is None:
         raise InputError(path, node.start_mark.line + 1, what,
                          'expected an integer')
-    return Edit(what, node.start_mark.line + 1, int(node.value), new,
+    return Edit(what, node.start_mark.line + 1, old, new,
                 node.start_mark.index, node.end_mark.index)
 
 
@@ -105,7 +115,11 @@ def _limit_node(stanzas, provider_name, path):
 
 
 def plan(path, text, inv, at):
-    """The edits that put the capacity in force at ``at``, in file order."""
+    """The edits that put the capacity in force at ``at``, in file order.
+
+    ``text`` has no byte-order mark: libyaml skips one without counting
+    it, so every offset would land one character early.
+    """
     stanzas = _stanzas(path, text)
     edits = []
     for provider in inv.providers:
@@ -150,33 +164,81 @@ def _git(checkout, *args):
                           capture_output=True, text=True)
 
 
-def _require_checkout(checkout):
+def _require_checkout(checkout, relpath):
     proc = _git(checkout, 'rev-parse', '--show-toplevel')
     if proc.returncode != 0:
         raise InputError(checkout, None, '', 'not a git checkout')
+    # Only the file's own change goes into the commit: edits someone
+    # left in it would ride along unreviewed.
+    proc = _git(checkout, 'status', '--porcelain', '--', relpath)
+    if proc.returncode != 0 or proc.stdout.strip():
+        raise InputError(os.path.join(checkout, relpath), None, '',
+                         'the file has uncommitted changes; commit or '
+                         'discard them first')
+
+
+def _inside(checkout, relpath):
+    """The file's path, refused when it (or a link) leads out of the
+    checkout: a commit or a rollback must not touch anything else."""
+    path = os.path.join(checkout, relpath)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, os.path.realpath(checkout)]) \
+            != os.path.realpath(checkout) or os.path.islink(path):
+        raise InputError(path, None, '--file', 'outside the checkout (or a '
+                         'symlink): only a file of the checkout is edited')
+    return path
 
 
 def apply(checkout, relpath, inv, at, commit=False):
     """(status, edits): edit ``relpath`` in ``checkout``; maybe commit."""
-    path = os.path.join(checkout, relpath)
+    path = _inside(checkout, relpath)
     if commit:
-        _require_checkout(checkout)
+        _require_checkout(checkout, relpath)
     text = read_text(path)
-    edits = plan(path, text, inv, at)
+    bom = BOM if text.startswith(BOM) else ''
+    body = text[len(bom):]
+    edits = plan(path, body, inv, at)
     if not edits:
         return UNCHANGED, edits
+    if not commit:
+        _write(path, bom + edited(body, edits))
+        return WRITTEN, edits
+    # The file as it was stays linked beside it until the commit is in,
+    # so a failed commit puts back the very same file (same inode).
+    backup = _link_aside(path)
     try:
-        atomic_write(path, edited(text, edits))
+        _write(path, bom + edited(body, edits))
+        windows = [w.name for w in inv.active_windows(at)]
+        proc = _git(checkout, 'commit', '-q', '-m',
+                    commit_message(at, windows, edits), '--', relpath)
+        if proc.returncode != 0:
+            os.replace(backup, path)
+            raise InputError(path, None, '', 'git commit failed: '
+                             + ' '.join(proc.stderr.split())[:300])
+    finally:
+        if os.path.lexists(backup):
+            os.unlink(backup)
+    return COMMITTED, edits
+
+
+def _write(path, text):
+    try:
+        atomic_write(path, text)
     except OSError as e:
         raise InputError(path, None, '', f'cannot write: {e.strerror}')
-    if not commit:
-        return WRITTEN, edits
-    windows = [w.name for w in inv.active_windows(at)]
-    proc = _git(checkout, 'commit', '-q', '-m',
-                commit_message(at, windows, edits), '--', relpath)
-    if proc.returncode != 0:
-        # Nothing half-done: the checkout goes back to what it was.
-        atomic_write(path, text)
-        raise InputError(path, None, '', 'git commit failed: '
-                         + ' '.join(proc.stderr.split())[:300])
-    return COMMITTED, edits
+
+
+def _link_aside(path):
+    directory, name = os.path.split(path)
+    for number in range(100):
+        backup = os.path.join(directory, f'.{name}.{os.getpid()}.'
+                              f'{number}.orig')
+        try:
+            os.link(path, backup)
+            return backup
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise InputError(path, None, '', f'cannot write: {e.strerror}')
+    raise InputError(path, None, '', 'cannot write: too many stale '
+                     'backups beside the file')
