@@ -109,7 +109,10 @@ def _threshold_args(p):
 
 def thresholds(args):
     from nodepool_aarch64.capacity import plan
-    objective = plan.parse_objective(args.slo)
+    try:
+        objective = plan.parse_objective(args.slo)
+    except plan.ObjectiveError as e:
+        raise InputError('--slo', None, '', str(e))
     if objective.pipeline != 'gate' or objective.label:
         raise InputError('--slo', None, '', f'{args.slo!r}: readiness '
                          'judges the gate wait: gate:pQ:MINUTES')
