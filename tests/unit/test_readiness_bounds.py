@@ -60,3 +60,46 @@ class TestReadinessBounds(base.TestCase):
         self.assertNotIn('\r', out)
         self.assertFalse([line for line in out.splitlines()
                           if line.startswith('  ok   runs: forged')], out)
+
+
+class TestPlots(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        tmp = self.tempdir()
+        self.builds = rd.write(os.path.join(tmp, 'builds.json'), (
+            rd.history('tox-py3-arm64', 'tox-py3', ['SUCCESS'] * 3) +
+            rd.history('tox-py310-arm64', 'tox-py310', ['SUCCESS'] * 3,
+                       first_change=2000)))
+        self.plots = os.path.join(tmp, 'plots')
+        os.mkdir(self.plots)
+        self.victim = os.path.join(tmp, 'victim')
+        with open(self.victim, 'w') as f:
+            f.write('not a plot\n')
+
+    def test_a_link_at_a_predictable_name_is_not_followed(self):
+        for job in ('tox-py3-arm64', 'tox-py310-arm64'):
+            os.symlink(self.victim,
+                       os.path.join(self.plots, job + '.png.tmp'))
+        code, _, err = self.run_cli('readiness', '--builds', self.builds,
+                                    '--plot', self.plots)
+        self.assertIn(code, (0, 1), err)
+        with open(self.victim) as f:
+            self.assertEqual('not a plot\n', f.read())
+        with open(os.path.join(self.plots, 'tox-py3-arm64.png'), 'rb') as f:
+            self.assertEqual(b'\x89PNG', f.read(4))
+
+    def test_plots_are_replaced_as_a_set(self):
+        old = os.path.join(self.plots, 'tox-py3-arm64.png')
+        with open(old, 'wb') as f:
+            f.write(b'old plot')
+        # The other job's plot cannot be written: nothing is replaced.
+        os.mkdir(os.path.join(self.plots, 'tox-py310-arm64.png'))
+        code, out, err = self.run_cli('readiness', '--builds', self.builds,
+                                      '--plot', self.plots)
+        self.assertEqual(2, code, err)
+        self.assertEqual(1, len(err.splitlines()), err)
+        with open(old, 'rb') as f:
+            self.assertEqual(b'old plot', f.read())
+        self.assertEqual(['tox-py3-arm64.png', 'tox-py310-arm64.png'],
+                         sorted(os.listdir(self.plots)))
