@@ -438,6 +438,11 @@ def run_plan(args):
         apply.check_output(args.write_inventory, 'inventory')
     if args.windows_output:
         apply.check_output(args.windows_output, 'windows output')
+        if args.write_inventory and os.path.realpath(args.write_inventory) \
+                == os.path.realpath(args.windows_output):
+            raise InputError(args.windows_output, None, '', 'the same file '
+                             'for --write-inventory and --windows-output: '
+                             'one would overwrite the other')
     plan, objectives, fit, held = _plan(args, inv, demand, pools)
     out = {'slo': [str(o) for o in objectives], 'feasible': plan.feasible,
            'simulations': plan.simulations,
@@ -462,14 +467,15 @@ def run_plan(args):
 
 
 def _write_plan(outputs):
-    from nodepool_aarch64.render.write import atomic_write
-    for path, text in outputs:
-        if path:
-            try:
-                atomic_write(path, text)
-            except OSError as e:
-                raise InputError(path, None, '',
-                                 f'cannot write: {e.strerror}')
+    """Both outputs or neither: an inventory written beside windows that
+    failed would be half a plan."""
+    from nodepool_aarch64.render.write import atomic_write_all
+    outputs = [(path, text) for path, text in outputs if path]
+    try:
+        atomic_write_all(outputs)
+    except OSError as e:
+        raise InputError(e.filename or outputs[0][0], None, '',
+                         f'cannot write: {e.strerror}')
 
 
 def _print_plan(args, out, section):
