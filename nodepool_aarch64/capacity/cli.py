@@ -100,7 +100,7 @@ def run_quota(args):
     results = quota.ask_all(inv, providers, config,
                             deadline=args.timeout or quota.REGION_DEADLINE)
     if args.write_facts:
-        _write_facts(args.write_facts, quota.as_facts(results), results)
+        _write_facts(args.write_facts, *quota.as_facts(results), results)
     if args.format == 'json':
         print(formats.as_json([r.as_dict() for r in results]))
     else:
@@ -108,9 +108,14 @@ def run_quota(args):
     return 0 if all(r.status == 'ok' for r in results) else 1
 
 
-def _write_facts(path, regions, results):
+def _write_facts(path, regions, dropped, results):
     from nodepool_aarch64 import cloudfacts
     from nodepool_aarch64.render.write import atomic_write
+    if not regions:
+        # Facts with no cloud in them are worse than yesterday's facts.
+        print(f'{path}: no region answered; the facts are left as they '
+              'were', file=sys.stderr)
+        return
     try:
         atomic_write(path, cloudfacts.dump(regions))
     except OSError as e:
@@ -118,6 +123,9 @@ def _write_facts(path, regions, results):
     missing = [f'{r.provider} ({r.status})' for r in results
                if r.status != 'ok']
     left_out = f'; left out: {", ".join(missing)}' if missing else ''
+    if dropped:
+        left_out += (f'; {dropped} flavor(s) without a name, vCPUs or RAM '
+                     'left out')
     print(f'{path}: cloud facts of {len(regions)} region(s){left_out}',
           file=sys.stderr)
 
