@@ -25,14 +25,13 @@ import yaml
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.render.write import atomic_write
-from nodepool_aarch64.yamlutil import read_text
+from nodepool_aarch64.yamlutil import read_text_and_bom
 
 UNCHANGED, COMMITTED, WRITTEN = 'unchanged', 'committed', 'written'
 _Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 # YAML 1.1's integers as zuul-launcher reads them: 0x1E, 0:30 and 3_0
 # are all 30.
 _Constructor = yaml.constructor.SafeConstructor()
-BOM = '\ufeff'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,9 +193,7 @@ def apply(checkout, relpath, inv, at, commit=False):
     path = _inside(checkout, relpath)
     if commit:
         _require_checkout(checkout, relpath)
-    text = read_text(path)
-    bom = BOM if text.startswith(BOM) else ''
-    body = text[len(bom):]
+    bom, body = read_text_and_bom(path)
     edits = plan(path, body, inv, at)
     if not edits:
         return UNCHANGED, edits
