@@ -159,7 +159,6 @@ class TestWriteInventory(CliTest):
                              '--write-inventory', target], 'no directory')
         self.assertFalse(os.path.exists(self.path('no')))
 
-
     def test_both_outputs_or_neither(self):
         csv = self.demand_csv()
         written = self.path('inventory.yaml')
@@ -173,8 +172,9 @@ class TestWriteInventory(CliTest):
         self.assertEqual(1, len(err.strip().splitlines()), err)
         with open(written) as f:
             self.assertEqual('old inventory\n', f.read())
-        self.assertEqual(sorted(['inventory.yaml', 'demand.csv',
-                                 'windows.yaml']), sorted(os.listdir(self.dir)))
+        self.assertEqual(
+            sorted(['inventory.yaml', 'demand.csv', 'windows.yaml']),
+            sorted(os.listdir(self.dir)))
 
     def test_one_path_for_both_outputs_is_refused(self):
         csv = self.demand_csv()

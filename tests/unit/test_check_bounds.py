@@ -88,5 +88,3 @@ class TestCheckBounds(base.TestCase):
         small = self.work(self.copies(10))
         large = self.work(self.copies(40))
         self.assertLessEqual(large, small * 4 * 1.1, (small, large))
-
-
