@@ -265,7 +265,7 @@ class TestZuulWebLabels(testtools.TestCase):
             b'HTTP/1.1 200 OK\r\nContent-Length: 9999\r\n\r\n['))
         started = time.monotonic()
         self.assertFails('did not answer in full within 1 s')
-        self.assertLess(time.monotonic() - started, 2.0)
+        self.assertLess(time.monotonic() - started, 4.0)
 
     def test_endless_continue_ends_at_the_total_deadline(self):
         self.useFixture(fixtures.MockPatchObject(

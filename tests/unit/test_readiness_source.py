@@ -180,7 +180,7 @@ class TestMisbehavingServer(ServerCase):
         code, out, err = self.run_cli(
             'readiness', '--zuul-url', self.api, '--tenant', 'openstack',
             '--http-timeout', '1')
-        self.assertLess(time.monotonic() - started, 2.0)
+        self.assertLess(time.monotonic() - started, 4.0)
         self.assertEqual(2, code, err)
         self.assertEqual(1, len(err.splitlines()), err)
         return err
@@ -204,6 +204,6 @@ class TestMisbehavingServer(ServerCase):
             'readiness', '--zuul-url', self.api, '--tenant', 'openstack',
             '--http-timeout', '1', '--page-size', '2',
             '--since', '2000-01-01T00:00:00Z')
-        self.assertLess(time.monotonic() - started, 2.0)
+        self.assertLess(time.monotonic() - started, 4.0)
         self.assertEqual(2, code, err)
         self.assertIn('did not answer in full within 1 s', err)

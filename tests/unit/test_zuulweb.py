@@ -89,7 +89,7 @@ class TestBounds(ServerCase):
         client = zuulweb.Client(url, **kwargs)
         started = time.monotonic()
         error = self.assertRaises(InputError, client.get, '/x')
-        self.assertLess(time.monotonic() - started, seconds + 1.0)
+        self.assertLess(time.monotonic() - started, seconds + 3.0)
         self.assertClean(error)
         return error
 
@@ -115,12 +115,13 @@ class TestBounds(ServerCase):
         self.assertIn('sent nothing for 0.5 s', str(error))
 
     def test_one_deadline_for_every_request(self):
-        server = self.serve(lambda r: [0.4, localhttp.answer(body=[])])
+        server = self.serve(lambda r: localhttp.answer(body=[]))
         client = zuulweb.Client(server.url, total=1.0)
-        client.get('/a')
-        client.get('/b')
-        self.assertRaises(InputError, client.get, '/c')
-        self.assertEqual(3, len(server.requests))
+        self.assertEqual(b'[]', client.get('/a')[0])
+        time.sleep(1.0)
+        # A server that answers at once, asked after the run's deadline.
+        error = self.assertRaises(InputError, client.get, '/b')
+        self.assertIn('did not answer in full within 1 s', str(error))
 
     def test_huge_bodies(self):
         size = 1000
@@ -214,7 +215,7 @@ class TestContract(ServerCase):
             error = self.assertRaises(InputError, client.get_json,
                                       '/tenant/t/builds',
                                       max_bytes=65536)
-            self.assertLess(time.monotonic() - started, total + 0.5)
+            self.assertLess(time.monotonic() - started, total + 3.0)
             self.assertClean(error)
         finally:
             server.close()
