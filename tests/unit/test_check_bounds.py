@@ -32,6 +32,10 @@ def chain_builder(length):
 class TestCheckBounds(base.TestCase):
 
     def test_a_long_parent_chain_is_walked_without_recursion(self):
+        # The rules walk the chain; Nodepool's validator (which takes
+        # seconds on 3,000 diskimages) is not what is tested here.
+        self.useFixture(fixtures.MonkeyPatch(
+            'nodepool_aarch64.check.validate.validate', lambda source: []))
         d = self.tempdir()
         with open(os.path.join(d, 'nb01.yaml'), 'w') as f:
             yaml.safe_dump(chain_builder(CHAIN), f)
@@ -85,6 +89,6 @@ class TestCheckBounds(base.TestCase):
         return len(calls)
 
     def test_work_grows_linearly_with_the_files(self):
-        small = self.work(self.copies(10))
-        large = self.work(self.copies(40))
+        small = self.work(self.copies(5))
+        large = self.work(self.copies(20))
         self.assertLessEqual(large, small * 4 * 1.1, (small, large))
