@@ -21,11 +21,14 @@ def read_bytes(path, limit=MAX_FILE_BYTES):
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as e:
         raise InputError(path, None, '', f'cannot read: {e.strerror}')
+    # fdopen() itself refuses a directory (IsADirectoryError), so the
+    # kind of file is checked on the bare descriptor first.
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(path, None, '',
+                         'not a regular file (a FIFO, device or '
+                         'directory cannot be read as input)')
     with os.fdopen(fd, 'rb') as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(path, None, '',
-                             'not a regular file (a FIFO, device or '
-                             'directory cannot be read as input)')
         try:
             data = f.read(limit + 1)
         except OSError as e:

@@ -271,12 +271,28 @@ def _expanded_size(node, budget, memo):
     return size
 
 
+BOM = '\ufeff'
+
+
 def read_text(path):
-    """Read a config file as UTF-8 text, refusing binary and huge files."""
+    """Read a config file as UTF-8 text, refusing binary and huge files.
+
+    A leading byte-order mark is not returned: it marks the encoding and
+    is not text, and libyaml skips it without counting it, so offsets
+    and columns agree only on the text without it.
+    """
+    return read_text_and_bom(path)[1]
+
+
+def read_text_and_bom(path):
+    """(byte-order mark or '', text): for a writer that puts it back."""
     raw = read_bytes(path, MAX_FILE_BYTES)
     if b'\0' in raw:
         raise InputError(path, None, '', 'binary file, expected YAML text')
-    return decode_utf8(raw, path)
+    text = decode_utf8(raw, path)
+    if text.startswith(BOM):
+        return BOM, text[len(BOM):]
+    return '', text
 
 
 def load_documents(path, text=None):

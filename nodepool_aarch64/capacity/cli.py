@@ -104,7 +104,7 @@ def run_quota(args):
     results = quota.ask_all(inv, providers, config,
                             deadline=args.timeout or quota.REGION_DEADLINE)
     if args.write_facts:
-        _write_facts(args.write_facts, quota.as_facts(results), results)
+        _write_facts(args.write_facts, *quota.as_facts(results), results)
     if args.format == 'json':
         print(formats.as_json([r.as_dict() for r in results]))
     else:
@@ -112,9 +112,14 @@ def run_quota(args):
     return 0 if all(r.status == 'ok' for r in results) else 1
 
 
-def _write_facts(path, regions, results):
+def _write_facts(path, regions, dropped, results):
     from nodepool_aarch64 import cloudfacts
     from nodepool_aarch64.render.write import atomic_write
+    if not regions:
+        # Facts with no cloud in them are worse than yesterday's facts.
+        print(f'{path}: no region answered; the facts are left as they '
+              'were', file=sys.stderr)
+        return
     try:
         atomic_write(path, cloudfacts.dump(regions))
     except OSError as e:
@@ -122,6 +127,9 @@ def _write_facts(path, regions, results):
     missing = [f'{r.provider} ({r.status})' for r in results
                if r.status != 'ok']
     left_out = f'; left out: {", ".join(missing)}' if missing else ''
+    if dropped:
+        left_out += (f'; {dropped} flavor(s) without a name, vCPUs or RAM '
+                     'left out')
     print(f'{path}: cloud facts of {len(regions)} region(s){left_out}',
           file=sys.stderr)
 
@@ -446,6 +454,11 @@ def run_plan(args):
         apply.check_output(args.write_inventory, 'inventory')
     if args.windows_output:
         apply.check_output(args.windows_output, 'windows output')
+        if args.write_inventory and os.path.realpath(args.write_inventory) \
+                == os.path.realpath(args.windows_output):
+            raise InputError(args.windows_output, None, '', 'the same file '
+                             'for --write-inventory and --windows-output: '
+                             'one would overwrite the other')
     plan, objectives, fit, held = _plan(args, inv, demand, pools)
     out = {'slo': [str(o) for o in objectives], 'feasible': plan.feasible,
            'simulations': plan.simulations,
@@ -470,14 +483,15 @@ def run_plan(args):
 
 
 def _write_plan(outputs):
-    from nodepool_aarch64.render.write import atomic_write
-    for path, text in outputs:
-        if path:
-            try:
-                atomic_write(path, text)
-            except OSError as e:
-                raise InputError(path, None, '',
-                                 f'cannot write: {e.strerror}')
+    """Both outputs or neither: an inventory written beside windows that
+    failed would be half a plan."""
+    from nodepool_aarch64.render.write import atomic_write_all
+    outputs = [(path, text) for path, text in outputs if path]
+    try:
+        atomic_write_all(outputs)
+    except OSError as e:
+        raise InputError(e.filename or outputs[0][0], None, '',
+                         f'cannot write: {e.strerror}')
 
 
 def _print_plan(args, out, section):

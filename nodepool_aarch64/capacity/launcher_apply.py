@@ -26,13 +26,16 @@ import yaml
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.render.write import atomic_write
-from nodepool_aarch64.yamlutil import read_text
+from nodepool_aarch64.yamlutil import read_text_and_bom
 
 UNCHANGED, COMMITTED, WRITTEN = 'unchanged', 'committed', 'written'
 # An index.lock this old was left by a killed git, not one still
 # committing (a commit of one file takes well under a second).
 STALE_SECONDS = 300
 _Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+# YAML 1.1's integers as zuul-launcher reads them: 0x1E, 0:30 and 3_0
+# are all 30.
+_Constructor = yaml.constructor.SafeConstructor()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,11 +82,17 @@ def _stanzas(path, text):
 
 
 def _int_edit(path, what, node, new):
-    if not (isinstance(node, yaml.ScalarNode)
-            and node.tag == 'tag:yaml.org,2002:int'):
+    old = None
+    if isinstance(node, yaml.ScalarNode) \
+            and node.tag == 'tag:yaml.org,2002:int':
+        try:
+            old = _Constructor.construct_yaml_int(node)
+        except (ValueError, IndexError):
+            pass  # "!!int abc", "!!int ''", more digits than int() takes
+    if old is None:
         raise InputError(path, node.start_mark.line + 1, what,
                          'expected an integer')
-    return Edit(what, node.start_mark.line + 1, int(node.value), new,
+    return Edit(what, node.start_mark.line + 1, old, new,
                 node.start_mark.index, node.end_mark.index)
 
 
@@ -109,7 +118,11 @@ def _limit_node(stanzas, provider_name, path):
 
 
 def plan(path, text, inv, at):
-    """The edits that put the capacity in force at ``at``, in file order."""
+    """The edits that put the capacity in force at ``at``, in file order.
+
+    ``text`` has no byte-order mark: libyaml skips one without counting
+    it, so every offset would land one character early.
+    """
     stanzas = _stanzas(path, text)
     edits = []
     for provider in inv.providers:
@@ -160,6 +173,28 @@ def _require_checkout(checkout):
         raise InputError(checkout, None, '', 'not a git checkout')
 
 
+def _require_clean(checkout, relpath):
+    # Only the file's own change goes into the commit: edits someone
+    # left in it would ride along unreviewed.
+    proc = _git(checkout, 'status', '--porcelain', '--', relpath)
+    if proc.returncode != 0 or proc.stdout.strip():
+        raise InputError(os.path.join(checkout, relpath), None, '',
+                         'the file has uncommitted changes; commit or '
+                         'discard them first')
+
+
+def _inside(checkout, relpath):
+    """The file's path, refused when it (or a link) leads out of the
+    checkout: a commit or a rollback must not touch anything else."""
+    path = os.path.join(checkout, relpath)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, os.path.realpath(checkout)]) \
+            != os.path.realpath(checkout) or os.path.islink(path):
+        raise InputError(path, None, '--file', 'outside the checkout (or a '
+                         'symlink): only a file of the checkout is edited')
+    return path
+
+
 def _head_text(checkout, relpath):
     """The file as the checkout's HEAD has it, or None."""
     proc = _git(checkout, 'show', f'HEAD:{relpath}')
@@ -184,41 +219,91 @@ def _clear_stale_lock(checkout):
 def apply(checkout, relpath, inv, at, commit=False):
     """(status, edits): edit ``relpath`` in ``checkout``; maybe commit.
 
-    With ``commit``, a run killed after writing the file and before its
-    commit is completed by the next one: the file already holds the
-    values, so there is nothing to edit, but it differs from HEAD, and
-    that difference is committed (the edits reported are those from
-    HEAD's values).
+    With ``commit`` only the file's own change is committed: a file with
+    uncommitted edits is refused, unless those edits are exactly what
+    this run would write from HEAD.  That is a run killed between its
+    write and its commit, and the commit is completed (the edits
+    reported are those from HEAD's values).
     """
-    path = os.path.join(checkout, relpath)
+    path = _inside(checkout, relpath)
     if commit:
         _require_checkout(checkout)
         _clear_stale_lock(checkout)
-    text = read_text(path)
-    edits = plan(path, text, inv, at)
+        resumed = _complete_killed_run(checkout, relpath, path, inv, at)
+        if resumed is not None:
+            return COMMITTED, resumed
+        _require_clean(checkout, relpath)
+    bom, body = read_text_and_bom(path)
+    edits = plan(path, body, inv, at)
     if not edits:
-        head = _head_text(checkout, relpath) if commit else None
-        if head is None or head == text:
-            return UNCHANGED, edits
-        edits = plan(path, head, inv, at)
-        _commit(checkout, relpath, path, head, inv, at, edits)
-        return COMMITTED, edits
-    try:
-        atomic_write(path, edited(text, edits))
-    except OSError as e:
-        raise InputError(path, None, '', f'cannot write: {e.strerror}')
+        return UNCHANGED, edits
     if not commit:
+        _write(path, bom + edited(body, edits))
         return WRITTEN, edits
-    _commit(checkout, relpath, path, text, inv, at, edits)
+    # The file as it was stays linked beside it until the commit is in,
+    # so a failed commit puts back the very same file (same inode).
+    backup = _link_aside(checkout, path)
+    try:
+        _write(path, bom + edited(body, edits))
+        _commit(checkout, relpath, path, backup, inv, at, edits)
+    finally:
+        if os.path.lexists(backup):
+            os.unlink(backup)
     return COMMITTED, edits
 
 
-def _commit(checkout, relpath, path, before, inv, at, edits):
+def _complete_killed_run(checkout, relpath, path, inv, at):
+    """The edits of a killed run's write, committed now; None when the
+    file is not exactly such a write."""
+    head = _head_text(checkout, relpath)
+    if head is None:
+        return None
+    bom, current = read_text_and_bom(path)
+    head_bom, head_body = (head[:1], head[1:]) if head.startswith(
+        '\ufeff') else ('', head)
+    if bom + current == head:
+        return None
+    edits = plan(path, head_body, inv, at)
+    if not edits or bom != head_bom or edited(head_body, edits) != current:
+        return None
+    _commit(checkout, relpath, path, None, inv, at, edits)
+    return edits
+
+
+def _commit(checkout, relpath, path, backup, inv, at, edits):
     windows = [w.name for w in inv.active_windows(at)]
     proc = _git(checkout, 'commit', '-q', '-m',
                 commit_message(at, windows, edits), '--', relpath)
     if proc.returncode != 0:
-        # Nothing half-done: the checkout goes back to what it was.
-        atomic_write(path, before)
+        # Nothing half-done: the file goes back to what it was.
+        if backup is not None:
+            os.replace(backup, path)
         raise InputError(path, None, '', 'git commit failed: '
                          + ' '.join(proc.stderr.split())[:300])
+
+
+def _write(path, text):
+    try:
+        atomic_write(path, text)
+    except OSError as e:
+        raise InputError(path, None, '', f'cannot write: {e.strerror}')
+
+
+def _link_aside(checkout, path):
+    """A second name for ``path`` in the checkout's git directory, where
+    a killed run's leftover shows in no ``git status``."""
+    proc = _git(checkout, 'rev-parse', '--absolute-git-dir')
+    directory = proc.stdout.strip() if proc.returncode == 0 else \
+        os.path.dirname(path)
+    for number in range(100):
+        backup = os.path.join(directory, f'nodepool-aarch64-{os.getpid()}-'
+                              f'{number}.orig')
+        try:
+            os.link(path, backup)
+            return backup
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise InputError(path, None, '', f'cannot write: {e.strerror}')
+    raise InputError(path, None, '', 'cannot write: too many stale '
+                     'backups in the git directory')

@@ -346,20 +346,34 @@ def _ask_all(inv, providers, config, deadline, scrub):
 
 
 def as_facts(results):
-    """Cloud facts (cloudfacts.CloudRegion) from the regions that answered.
+    """(regions, left out): cloud facts (cloudfacts.CloudRegion) from the
+    regions that answered, and how many flavors were left out.
 
     Limits, not what is left: usage moves by the minute, the quota is
     what a config is sized against.  Providers sharing a cloud region
-    give it once.
+    give it once.  A flavor the cloud lists without a name, with
+    negative vCPUs or without RAM is left out: ``check --facts`` would
+    refuse the whole file for it.
     """
     from nodepool_aarch64 import cloudfacts
     regions = {}
+    dropped = 0
     for r in results:
         if r.status != 'ok' or (r.cloud, r.region) in regions:
             continue
         quota = model.Quota(**{k.replace('-', '_'): v[0]
                                for k, v in r.usage.items()})
+        flavors = [f for f in r.cloud_flavors if _usable_flavor(f)]
+        dropped += len(r.cloud_flavors) - len(flavors)
         regions[(r.cloud, r.region)] = cloudfacts.CloudRegion(
-            r.cloud, r.region, tuple(sorted(r.cloud_flavors,
-                                            key=lambda f: f.name)), quota)
-    return list(regions.values())
+            r.cloud, r.region, tuple(sorted(flavors, key=lambda f: f.name)),
+            quota)
+    return list(regions.values()), dropped
+
+
+def _usable_flavor(flavor):
+    def count(value):
+        return isinstance(value, int) and not isinstance(value, bool) \
+            and value >= 0
+    return isinstance(flavor.name, str) and flavor.name.strip() != '' \
+        and count(flavor.vcpus) and count(flavor.ram)

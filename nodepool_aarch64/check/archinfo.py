@@ -49,44 +49,72 @@ def of_value(value):
     return _VALUES.get(str(value).lower()) if value is not None else None
 
 
-def resolved(nodepool_file, name, seen=None):
+def resolved(nodepool_file, name):
     """A top-level diskimage with its parents' settings merged in, as
-    Nodepool does: (env-vars, metadata, elements)."""
-    seen = seen or set()
-    entry = nodepool_file.diskimage(name)
-    if entry is None or name in seen:
-        return {}, {}, []
-    seen.add(name)
+    Nodepool does: (env-vars, metadata, elements).
+
+    The parent chain is walked in a loop, not by recursion: a chain of a
+    few thousand generations is valid YAML and must not exhaust the
+    stack.  A name met twice ends the chain (a loop of parents).
+    """
+    chain, seen = [], set()
+    while isinstance(name, str) and name not in seen:
+        entry = nodepool_file.diskimage(name)
+        if entry is None:
+            break
+        seen.add(name)
+        chain.append(entry)
+        name = entry.get('parent')
     env, meta, elements = {}, {}, []
-    parent = entry.get('parent')
-    if isinstance(parent, str):
-        env, meta, elements = resolved(nodepool_file, parent, seen)
-    if isinstance(entry.get('env-vars'), dict):
-        env = {**env, **entry['env-vars']}
-    if isinstance(entry.get('metadata'), dict):
-        meta = {**meta, **entry['metadata']}
-    if isinstance(entry.get('elements'), list):
-        elements = elements + list(entry['elements'])
+    for entry in reversed(chain):  # the oldest ancestor first
+        if isinstance(entry.get('env-vars'), dict):
+            env.update(entry['env-vars'])
+        if isinstance(entry.get('metadata'), dict):
+            meta.update(entry['metadata'])
+        if isinstance(entry.get('elements'), list):
+            elements.extend(entry['elements'])
     return env, meta, elements
 
 
 def image_evidence(configset, name, provider_entry=None):
     """[(arch, why)] for a diskimage, from every file that defines it."""
-    evidence = []
-    arch = of_name(name)
-    if arch:
-        evidence.append((arch, f'diskimage name {name}'))
-    for f in configset.files_defining(name):
-        env, meta, _ = resolved(f, name)
-        evidence += _values(env, _ARCH_VARS,
-                            lambda k, v, f=f: f'{k}={v} in {f.name}')
-        evidence += _values(meta, _ARCH_PROPERTIES,
-                            lambda k, v: f'metadata {k}={v}')
+    evidence = list(_defined_evidence(configset, name))
     if provider_entry is not None and \
             isinstance(provider_entry.get('meta'), dict):
         evidence += _values(provider_entry['meta'], _ARCH_PROPERTIES,
                             lambda k, v: f'meta {k}')
     return evidence
+
+
+def _defined_evidence(configset, name):
+    """What the diskimage's name and definitions say, worked out once
+    per name: every label of every file asks, and a diskimage that a
+    thousand launcher files define would make that quadratic.  Each
+    architecture is given once per key (the first file that says it)."""
+    memo = configset.memo.setdefault('image-evidence', {})
+    try:
+        return memo[name]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable name from a broken file
+        return ()
+    evidence, said = [], set()
+    arch = of_name(name)
+    if arch:
+        evidence.append((arch, f'diskimage name {name}'))
+    for f in configset.files_defining(name):
+        env, meta, _ = resolved(f, name)
+        found = (_values(env, _ARCH_VARS,
+                         lambda k, v, f=f: f'{k}={v} in {f.name}') +
+                 _values(meta, _ARCH_PROPERTIES,
+                         lambda k, v: f'metadata {k}={v}'))
+        for arch, why in found:
+            key = (arch, why.split('=', 1)[0])
+            if key not in said:
+                said.add(key)
+                evidence.append((arch, why))
+    memo[name] = tuple(evidence)
+    return memo[name]
 
 
 def _values(mapping, keys, why):

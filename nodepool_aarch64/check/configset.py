@@ -342,6 +342,9 @@ class ConfigSet:
         self._zuul_launcher = None
         self._reach = None
         self._defining = None
+        # Facts rules derive from the whole set, worked out once: asked
+        # per label of every file, they would make a check quadratic.
+        self.memo = {}
 
     @property
     def sources(self):

@@ -8,19 +8,12 @@ stanzas) or from a plain file, one label name a line.
 """
 
 import dataclasses
-import json
-import time
 import urllib.parse
 
 from nodepool_aarch64 import yamlutil
+from nodepool_aarch64 import zuulweb
 from nodepool_aarch64.errors import InputError
 
-# zuul-web answers the labels call from memory; a server that has not
-# answered in this long will not, and a check must not hang on it.
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 15.0
-# The whole answer, however slowly it trickles in.
-TOTAL_TIMEOUT = 30.0
 # A tenant's label list is a few hundred names; anything far larger is
 # not a label list.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
@@ -69,92 +62,26 @@ def nodesets_from_file(path):
     return TenantNodesets(f'nodesets file {path}', _names(path, 'nodeset'))
 
 
-def shown_url(url):
-    """The URL without user or password: safe to print."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ''
-    if ':' in host:
-        host = f'[{host}]'  # an IPv6 address
-    if parts.port:
-        host += f':{parts.port}'
-    return urllib.parse.urlunsplit(
-        (parts.scheme, host, parts.path, '', ''))
-
-
-def labels_url(base, tenant):
-    """zuul-web's labels URL for a tenant, from the site's address with
-    or without its ``/api`` suffix."""
-    parts = urllib.parse.urlsplit(base)
-    if parts.scheme not in ('http', 'https') or not parts.hostname:
-        raise InputError(shown_url(base) or base, None, '--zuul-url',
-                         'expected an http:// or https:// URL of zuul-web')
-    path = parts.path.rstrip('/')
-    if not path.endswith('/api'):
-        path += '/api'
-    path += '/tenant/%s/labels' % urllib.parse.quote(tenant, safe='')
-    return urllib.parse.urlunsplit(
-        (parts.scheme, parts.netloc, path, '', ''))
-
-
-def from_zuul(base, tenant, session=None):
+def from_zuul(base, tenant, client=None):
     """The labels zuul-web lists for ``tenant``; InputError on failure."""
-    import requests
-
-    url = labels_url(base, tenant)
-    where = shown_url(url)
-    session = session or requests.Session()
+    client = client or zuulweb.Client(base)
+    path = '/tenant/%s/labels' % urllib.parse.quote(tenant, safe='')
     try:
-        response = session.get(
-            url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), stream=True,
-            headers={'Accept': 'application/json'})
-        with response:
-            _status(response, where, tenant)
-            body = _read(response, where)
-    except requests.exceptions.Timeout:
-        raise InputError(where, None, '', f'zuul-web did not answer within '
-                         f'{CONNECT_TIMEOUT:g} s (connect) / '
-                         f'{READ_TIMEOUT:g} s (read)')
-    except requests.exceptions.RequestException as e:
-        # The exception's text repeats the URL, credentials included.
-        raise InputError(where, None, '', f'cannot reach zuul-web: '
-                         f'{type(e).__name__}')
-    return TenantLabels(f'tenant {tenant} at {shown_url(base)}',
-                        _parse(where, body))
+        data, where = client.get_json(path, max_bytes=MAX_ANSWER_BYTES)
+    except zuulweb.HTTPStatusError as e:
+        if e.status == 404:
+            raise InputError(e.path, None, '', f'zuul-web knows no tenant '
+                             f'{tenant!r} (HTTP 404)')
+        if e.status in (401, 403):
+            raise InputError(e.path, None, '', f'zuul-web answered HTTP '
+                             f'{e.status}: the tenant needs a login; use '
+                             '--labels-file instead')
+        raise
+    return TenantLabels(f'tenant {tenant} at {client.site.shown}',
+                        _parse(where, data))
 
 
-def _status(response, where, tenant):
-    if response.status_code == 404:
-        raise InputError(where, None, '', f'zuul-web knows no tenant '
-                         f'{tenant!r} (HTTP 404)')
-    if response.status_code in (401, 403):
-        raise InputError(where, None, '', f'zuul-web answered HTTP '
-                         f'{response.status_code}: the tenant needs a '
-                         f'login; use --labels-file instead')
-    if response.status_code != 200:
-        raise InputError(where, None, '', f'zuul-web answered HTTP '
-                         f'{response.status_code}')
-
-
-def _read(response, where):
-    deadline = time.monotonic() + TOTAL_TIMEOUT
-    body = b''
-    for chunk in response.iter_content(65536):
-        body += chunk
-        if len(body) > MAX_ANSWER_BYTES:
-            raise InputError(where, None, '', 'answer too large for a '
-                             'label list')
-        if time.monotonic() > deadline:
-            raise InputError(where, None, '', f'zuul-web took more than '
-                             f'{TOTAL_TIMEOUT:g} s to answer')
-    return body
-
-
-def _parse(where, body):
-    try:
-        data = json.loads(body.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError):
-        raise InputError(where, None, '', 'zuul-web answered something '
-                         'that is not JSON')
+def _parse(where, data):
     if not isinstance(data, list) or not all(
             isinstance(x, dict) and isinstance(x.get('name'), str)
             for x in data):

@@ -1,5 +1,7 @@
 """``nodepool-aarch64 readiness``: may an Arm64 job vote yet?"""
 
+import math
+
 from nodepool_aarch64.cliutil import add_command, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.readiness import criteria as crit
@@ -45,15 +47,15 @@ def register(subparsers):
         description=DESCRIPTION)
     src = p.add_argument_group('builds (one of)')
     src.add_argument('--zuul-url', metavar='URL',
-                     help="zuul-web's API root, e.g. "
-                          'https://zuul.example/api')
+                     help='zuul-web, e.g. https://zuul.example or its '
+                          'API root https://zuul.example/api')
     src.add_argument('--tenant', help='Zuul tenant (with --zuul-url)')
     src.add_argument('--builds', nargs='+', metavar='FILE',
                      help="saved JSON of Zuul's /api/tenant/T/builds")
-    src.add_argument('--http-timeout', type=float, default=30.0,
+    src.add_argument('--http-timeout', type=float, default=300.0,
                      metavar='SECONDS',
-                     help='give up on a zuul-web request after this long '
-                          '(default 30)')
+                     help='give up on zuul-web when all its pages have '
+                          'not come in this long (default 300)')
     src.add_argument('--page-size', type=int, default=500, metavar='N',
                      help='builds asked for per zuul-web request '
                           '(default 500)')
@@ -107,7 +109,10 @@ def _threshold_args(p):
 
 def thresholds(args):
     from nodepool_aarch64.capacity import plan
-    objective = plan.parse_objective(args.slo)
+    try:
+        objective = plan.parse_objective(args.slo)
+    except plan.ObjectiveError as e:
+        raise InputError('--slo', None, '', str(e))
     if objective.pipeline != 'gate' or objective.label:
         raise InputError('--slo', None, '', f'{args.slo!r}: readiness '
                          'judges the gate wait: gate:pQ:MINUTES')
@@ -138,9 +143,10 @@ def _source(args):
         raise InputError('--tenant', None, '', 'needed with --zuul-url')
     if args.page_size < 1:
         raise InputError('--page-size', None, '', 'expected at least 1')
-    if args.http_timeout <= 0:
+    # "nan" and "inf" parse as floats; neither is a deadline.
+    if not (math.isfinite(args.http_timeout) and args.http_timeout > 0):
         raise InputError('--http-timeout', None, '',
-                         'expected seconds above 0')
+                         'expected a number of seconds above 0')
 
 
 def run(args):

@@ -100,10 +100,12 @@ def _p95(values):
 
 
 def daily(mine, window):
-    """Per day of the window: runs, pass rate and node wait p95 (s)."""
+    """Per day of the window that has runs: runs, pass rate and node wait
+    p95 (s).  Days without runs are left out, so the cost follows the
+    builds, not the window's length (1970 to 9000 is 2.5 million days)."""
     start, end = window
     days = max(1, int((end - start).total_seconds() // DAY) + 1)
-    slots = [[] for _ in range(days)]
+    slots = collections.defaultdict(list)
     for build in mine:
         when = build.when
         if when is None:
@@ -112,7 +114,7 @@ def daily(mine, window):
         if 0 <= i < days:
             slots[i].append(build)
     out = []
-    for i, slot in enumerate(slots):
+    for i, slot in sorted(slots.items()):
         passed = sum(1 for b in slot if b.result in zuulbuilds.PASSED)
         waits = [b.node_wait for b in slot if b.node_wait is not None and
                  b.result != 'NODE_FAILURE']

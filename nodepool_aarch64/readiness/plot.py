@@ -4,6 +4,7 @@ The thresholds the verdict used are drawn on the same axes, so a
 reviewer sees how far a job is from moving on, and since when.
 """
 
+import io
 import os
 import re
 
@@ -11,6 +12,8 @@ import matplotlib
 
 matplotlib.use('Agg')  # files only; no display on servers or in CI
 import matplotlib.pyplot as plt  # noqa: E402
+
+from nodepool_aarch64.render.write import write_files  # noqa: E402
 
 
 def file_name(job):
@@ -62,17 +65,17 @@ def plot_job(job, thresholds, window_start, path):
 
 
 def write(directory, jobs, thresholds, window_start):
-    """Write the PNGs to a temporary name first, then move them in."""
-    paths = []
-    os.makedirs(directory, exist_ok=True)
+    """Replace the job's PNGs in ``directory`` as one set.
+
+    Each plot is drawn in memory and the set is written the way
+    ``render`` writes its files: staged under unpredictable names, then
+    renamed all or none, a link planted in the directory replaced rather
+    than followed.
+    """
+    files = {}
     for job in jobs:
-        path = os.path.join(directory, file_name(job['job']))
-        tmp = path + '.tmp'
-        try:
-            plot_job(job, thresholds, window_start, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        paths.append(path)
-    return paths
+        out = io.BytesIO()
+        plot_job(job, thresholds, window_start, out)
+        files[file_name(job['job'])] = out.getvalue()
+    write_files(directory, files)
+    return [os.path.join(directory, name) for name in files]

@@ -7,6 +7,8 @@ other tools; more may be added, none renamed.
 
 import json
 
+from nodepool_aarch64.errors import one_line
+
 
 def as_json(jobs, window):
     return json.dumps({'jobs': jobs, 'window': window}, indent=2,
@@ -43,12 +45,14 @@ def job_text(job):
         lines.append(f'  {mark} {name} ({c["applies-to"]}): {c["detail"]}')
     if job.get('change'):
         lines.append(f'  change: {job["change"]}')
-    return '\n'.join(lines)
+    # Job names and error details come from the builds: a newline or a
+    # terminal escape in one must not forge a verdict line.
+    return '\n'.join(one_line(line) for line in lines)
 
 
 def as_text(jobs, window):
-    head = (f'window {window["start"]} .. {window["end"]} '
-            f'({window["builds"]} builds)')
+    head = one_line(f'window {window["start"]} .. {window["end"]} '
+                    f'({window["builds"]} builds)')
     if not jobs:
         return head + '\nno Arm64 jobs in the builds (name one with --job)'
     return '\n\n'.join([head] + [job_text(j) for j in jobs])

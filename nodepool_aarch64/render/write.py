@@ -56,6 +56,30 @@ def atomic_write(path, text):
         raise
 
 
+def atomic_write_all(outputs):
+    """Replace several single files, each as ``atomic_write`` does (a
+    symlink followed), all or none: every file is staged and checked
+    before the first rename, and a failed rename puts back the files
+    already replaced."""
+    targets = []
+    for path, text in outputs:
+        real = os.path.realpath(path)
+        if os.path.isdir(real):
+            raise IsADirectoryError(21, 'Is a directory', path)
+        if not is_regular_or_absent(real):
+            raise OSError(0, 'Not a regular file (FIFO or device)', path)
+        targets.append((real, text))
+    staged = []
+    try:
+        for real, text in targets:
+            staged.append((_stage(real, text), real))
+        _replace_all(staged)
+    except BaseException:
+        for tmp, _ in staged:
+            _remove(tmp)
+        raise
+
+
 def remove_stale(path, age=300):
     """Remove temporary files that a killed writer of ``path`` left.
 

@@ -159,6 +159,32 @@ class TestWriteInventory(CliTest):
                              '--write-inventory', target], 'no directory')
         self.assertFalse(os.path.exists(self.path('no')))
 
+    def test_both_outputs_or_neither(self):
+        csv = self.demand_csv()
+        written = self.path('inventory.yaml')
+        with open(written, 'w') as f:
+            f.write('old inventory\n')
+        fifo = self.path('windows.yaml')
+        os.mkfifo(fifo)
+        code, out, err = run_cli('plan', '--csv', csv, '--write-inventory',
+                                 written, '--windows-output', fifo)
+        self.assertEqual(2, code, err)
+        self.assertEqual(1, len(err.strip().splitlines()), err)
+        with open(written) as f:
+            self.assertEqual('old inventory\n', f.read())
+        self.assertEqual(
+            sorted(['inventory.yaml', 'demand.csv', 'windows.yaml']),
+            sorted(os.listdir(self.dir)))
+
+    def test_one_path_for_both_outputs_is_refused(self):
+        csv = self.demand_csv()
+        same = self.path('out.yaml')
+        self.assertUnusable(['plan', '--csv', csv, '--write-inventory', same,
+                             '--windows-output', same],
+                            'the same file for --write-inventory and '
+                            '--windows-output')
+        self.assertFalse(os.path.exists(same))
+
 
 class TestHoldout(CliTest):
 

@@ -138,8 +138,10 @@ class TestApplyZuulLauncher(testtools.TestCase):
                       out)
         self.assertIn('      instances: 30\n', self.read())
 
-    def assertUnusable(self, text, expected, *args):
+    def assertUnusable(self, text, expected, *args, committed=True):
         self.write(text)
+        if committed and text != self.original:
+            git(self.checkout, 'commit', '-q', '-am', 'Edited by hand')
         head = self.head()
         code, out, err = self.run_cli('--at', PEAK, *args)
         self.assertEqual(2, code)
@@ -260,3 +262,67 @@ class TestApplyZuulLauncher(testtools.TestCase):
         self.assertIn('committed', out)
         self.assertIn('+      instances: 40', self.changed_lines())
         self.assertEqual('', git(self.checkout, 'status', '--porcelain'))
+
+    def test_byte_order_mark_does_not_shift_the_edits(self):
+        self.write('\ufeff' + self.original)
+        git(self.checkout, 'commit', '-q', '-am', 'With a BOM')
+        code, out, err = self.run_cli('--at', PEAK)
+        self.assertEqual(0, code, err)
+        self.assertEqual(['+    min-ready: 1', '+      instances: 40',
+                          '-    min-ready: 0', '-      instances: 30'],
+                         sorted(self.changed_lines(), key=lambda s: s[0]))
+        self.assertTrue(self.read().startswith('\ufeff# Site note'))
+
+    def test_integers_in_every_form_yaml_reads(self):
+        # zuul-launcher reads YAML 1.1: 0x1E, 036 and 3_0 are 30, 1:30
+        # (sexagesimal) is 90.
+        for form, value in (('0x1E', 30), ('036', 30), ('3_0', 30),
+                            ('1:30', 90)):
+            self.write(self.original.replace('instances: 30',
+                                             f'instances: {form}'))
+            code, out, err = self.run_cli('--at', PEAK, commit=False)
+            self.assertEqual(0, code, err)
+            self.assertIn(f'resource-limits.instances: {value} -> 40', out)
+            self.assertIn('instances: 40', self.read())
+
+    def test_integers_that_cannot_be_read(self):
+        for form in ('!!int abc', '1' * 5000, '!!int ""'):
+            text = self.original.replace('instances: 30',
+                                         f'instances: {form}')
+            self.assertUnusable(text, 'section linaro-us '
+                                'resource-limits.instances: expected an '
+                                'integer')
+
+    def test_uncommitted_edits_of_the_file_are_not_committed(self):
+        text = self.original + '# A local edit nobody reviewed.\n'
+        self.assertUnusable(text, 'uncommitted changes', committed=False)
+
+    def test_a_file_outside_the_checkout_is_refused(self):
+        outside = self.useFixture(fixtures.TempDir()).path
+        target = os.path.join(outside, 'zuul-launcher.yaml')
+        with open(target, 'w') as f:
+            f.write(self.original)
+        for name in (os.path.relpath(target, self.checkout),
+                     'zuul.d/link.yaml'):
+            if name.endswith('link.yaml'):
+                os.symlink(target, os.path.join(self.checkout, name))
+            code, _, err = self.run_cli('--at', PEAK, '--file', name)
+            self.assertEqual(2, code, err)
+            self.assertIn('outside the checkout', err)
+        with open(target) as f:
+            self.assertEqual(self.original, f.read())
+
+    def test_failed_commit_keeps_the_files_inode(self):
+        hook = os.path.join(self.checkout, '.git', 'hooks', 'pre-commit')
+        with open(hook, 'w') as f:
+            f.write('#!/bin/sh\nexit 1\n')
+        os.chmod(hook, 0o755)
+        # Held open, the file's inode cannot be reused by a new file.
+        with open(self.path) as held:
+            code, _, err = self.run_cli('--at', PEAK)
+            self.assertEqual(2, code, err)
+            self.assertEqual(os.fstat(held.fileno()).st_ino,
+                             os.stat(self.path).st_ino)
+        self.assertEqual(self.original, self.read())
+        self.assertEqual(['zuul-launcher.yaml'],
+                         os.listdir(os.path.dirname(self.path)))

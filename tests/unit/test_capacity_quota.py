@@ -478,6 +478,39 @@ class TestQuota(testtools.TestCase):
         self.assertTrue(any('NPA052 error' in line and 'os.huge' in line
                             for line in lines), lines)
 
+    def test_no_region_answering_keeps_the_facts(self):
+        facts = os.path.join(self.dir, 'facts.yaml')
+        code, _, err = self.run_cli('--write-facts', facts)
+        self.assertEqual(0, code, err)
+        with open(facts) as f:
+            good = f.read()
+        for cloud in CLOUDS:
+            self.mock_identity(cloud, status=401)
+        code, out, err = self.run_cli('--write-facts', facts)
+        self.assertEqual(1, code, err)
+        self.assertIn(f'{facts}: no region answered; the facts are left '
+                      'as they were', err)
+        with open(facts) as f:
+            self.assertEqual(good, f.read())
+
+    def test_flavors_check_would_refuse_are_left_out(self):
+        self.requests.get(
+            'https://compute.example.com/v2.1/flavors/detail', json={
+                'flavors': [nova_flavor('1', 'os.large', 8, 8192),
+                            nova_flavor('5', 'os.xlarge', 16, 32768),
+                            nova_flavor('2', '', 8, 8192),
+                            nova_flavor('3', 'negative', -1, 8192),
+                            nova_flavor('4', 'no-ram', 8, None)]})
+        facts = os.path.join(self.dir, 'facts.yaml')
+        code, out, err = self.run_cli('--write-facts', facts)
+        self.assertEqual(0, code, err)
+        us = {(r.cloud, r.region): r for r in cloudfacts.load(facts)}[
+            ('linaro-us', 'RegionOne')]
+        self.assertEqual(['os.large', 'os.xlarge'],
+                         [f.name for f in us.flavors])
+        self.assertIn('3 flavor(s) without a name, vCPUs or RAM left out',
+                      err)
+
     def test_write_facts_leaves_out_a_failed_region(self):
         self.mock_identity('linaro-london', status=401)
         facts = os.path.join(self.dir, 'facts.yaml')

@@ -6,16 +6,16 @@ import contextlib
 import io
 import json
 import os
+import time
 
 import fixtures
-import requests.exceptions
-from requests_mock.contrib import fixture as requests_fixture
 import testtools
 import yaml
 from zuul.lib import yamlutil as zuul_yamlutil
 
 from nodepool_aarch64 import cli
 from nodepool_aarch64 import yamlutil
+from nodepool_aarch64 import zuulweb
 from nodepool_aarch64.check import report
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.check import tenant as tenant_mod
@@ -23,6 +23,7 @@ from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
 from nodepool_aarch64.render.write import write_files
+from tests import localhttp
 from tests.unit import test_check_rules as base
 from tests.unit.test_realworld import REALWORLD
 
@@ -215,88 +216,107 @@ class TestLabelsFile(testtools.TestCase):
 
 
 class TestZuulWebLabels(testtools.TestCase):
-    """zuul-web failures; the live API is tested in the functional
-    suite against a real zuul-web."""
-
-    URL = 'https://zuul.example.org/api/tenant/openstack/labels'
+    """zuul-web failures, from a server on 127.0.0.1 that plays them;
+    the live API is tested in the functional suite against a real
+    zuul-web."""
 
     def setUp(self):
         super().setUp()
-        self.requests = self.useFixture(requests_fixture.Fixture())
+        self.answers = {}
+        self.server = localhttp.Server(self.script)
+        self.addCleanup(self.server.close)
+        self.url = self.server.url
+
+    def script(self, request):
+        return self.answers.get(request.path, localhttp.answer(status=404))
+
+    def serve(self, answer, path='/api/tenant/openstack/labels'):
+        self.answers[path] = answer
 
     def test_labels_of_launchers_and_label_stanzas(self):
-        self.requests.get(self.URL, json=[
+        self.serve(localhttp.answer(body=[
             {'name': 'centos-8'}, {'name': 'ubuntu-bionic'},
             {'name': 'zl-noble', 'description': None, 'image': 'noble',
-             'flavor': 'large', 'min_ready': 0}])
-        for base_url in ('https://zuul.example.org',
-                         'https://zuul.example.org/',
-                         'https://zuul.example.org/api'):
+             'flavor': 'large', 'min_ready': 0}]))
+        for base_url in (self.url, self.url + '/', self.url + '/api'):
             labels = tenant_mod.from_zuul(base_url, 'openstack')
             self.assertEqual({'centos-8', 'ubuntu-bionic', 'zl-noble'},
                              labels.labels)
 
-    def assertFails(self, expect, url='https://zuul.example.org',
-                    tenant='openstack'):
-        error = self.assertRaises(InputError, tenant_mod.from_zuul, url,
-                                  tenant)
+    def assertFails(self, expect, url=None, tenant='openstack'):
+        error = self.assertRaises(InputError, tenant_mod.from_zuul,
+                                  url or self.url, tenant)
         self.assertIn(expect, str(error))
         self.assertEqual(1, len(str(error).splitlines()))
         self.assertNotIn('s3cret', str(error))
         return error
 
-    def test_timeouts(self):
-        self.requests.get(self.URL, exc=requests.exceptions.ConnectTimeout)
-        self.assertFails('did not answer within 5 s (connect) / 15 s '
-                         '(read)')
-        self.requests.get(self.URL, exc=requests.exceptions.ReadTimeout)
-        self.assertFails('did not answer within')
+    def test_silence(self):
+        self.useFixture(fixtures.MockPatchObject(
+            zuulweb, 'READ_TIMEOUT', 0.3))
+        self.serve([5.0])
+        self.assertFails('zuul-web sent nothing for 0.3 s')
+
+    def test_a_drip_ends_at_the_total_deadline(self):
+        # Every read gets a byte in time; the answer as a whole does not.
+        self.useFixture(fixtures.MockPatchObject(
+            zuulweb, 'TOTAL_TIMEOUT', 1.0))
+        self.serve(localhttp.drip(
+            b'HTTP/1.1 200 OK\r\nContent-Length: 9999\r\n\r\n['))
+        started = time.monotonic()
+        self.assertFails('did not answer in full within 1 s')
+        self.assertLess(time.monotonic() - started, 4.0)
+
+    def test_endless_continue_ends_at_the_total_deadline(self):
+        self.useFixture(fixtures.MockPatchObject(
+            zuulweb, 'TOTAL_TIMEOUT', 1.0))
+        self.serve(localhttp.endless_continue())
+        self.assertFails('did not answer in full within 1 s')
 
     def test_unreachable_with_credentials_in_the_url(self):
-        url = 'https://ci:s3cret@zuul.example.org/api/tenant/openstack/' \
-            'labels'
-        self.requests.get(url, exc=requests.exceptions.ConnectionError(
-            f'cannot connect to {url}'))
-        error = self.assertFails('cannot reach zuul-web: ConnectionError',
-                                 url='https://ci:s3cret@zuul.example.org')
+        self.server.close()
+        error = self.assertFails(
+            'ConnectionRefusedError',
+            url=self.url.replace('//', '//ci:s3cret@') + '/?token=s3cret')
         self.assertTrue(str(error).startswith(
-            'https://zuul.example.org/api/tenant/openstack/labels: '))
+            self.url + '/api/tenant/openstack/labels: '), error)
+
+    def test_credentials_without_a_scheme_are_not_shown(self):
+        # No scheme means https; this server speaks HTTP, so it fails,
+        # and the message must not carry the password.
+        self.assertFails('',
+                         url=self.url.replace('http://', 'ci:s3cret@'))
 
     def test_server_error_and_unknown_tenant(self):
-        self.requests.get(self.URL, status_code=500, text='Traceback ...')
+        self.serve(localhttp.answer(status=500, body=b'Traceback ...'))
         self.assertFails('zuul-web answered HTTP 500')
-        self.requests.get(self.URL, status_code=404,
-                          json={'description': 'Tenant not found'})
+        self.serve(localhttp.answer(status=404, body={
+            'description': 'Tenant not found'}))
         self.assertFails("zuul-web knows no tenant 'openstack' (HTTP 404)")
 
     def test_login_required(self):
-        self.requests.get(self.URL, status_code=401)
+        self.serve(localhttp.answer(status=401))
         self.assertFails('HTTP 401: the tenant needs a login')
 
-    def test_ipv6_address_is_shown_whole(self):
-        self.assertEqual('http://[::1]:9000/api',
-                         tenant_mod.shown_url('http://u:p@[::1]:9000/api'))
-
     def test_garbage(self):
-        self.requests.get(self.URL, text='<html>login</html>')
+        self.serve(localhttp.answer(body=b'<html>login</html>'))
         self.assertFails('something that is not JSON')
-        self.requests.get(self.URL, json={'labels': ['centos-8']})
+        self.serve(localhttp.answer(body={'labels': ['centos-8']}))
         self.assertFails('not a label list')
-        self.requests.get(self.URL, json=[{'name': 1}])
+        self.serve(localhttp.answer(body=[{'name': 1}]))
         self.assertFails('not a label list')
-        self.requests.get(self.URL, content=b'[' + b' ' * (
-            tenant_mod.MAX_ANSWER_BYTES + 10) + b']')
-        self.assertFails('answer too large')
+        self.serve(localhttp.answer(body=b'[' + b' ' * (
+            tenant_mod.MAX_ANSWER_BYTES + 10) + b']'))
+        self.assertFails('answer larger than')
 
     def test_bad_url(self):
-        self.assertFails('expected an http:// or https:// URL',
-                         url='zuul.example.org')
+        self.assertFails('expected the URL of zuul-web',
+                         url='ftp://ci:s3cret@zuul.example.org')
 
     def test_tenant_name_is_quoted(self):
-        self.requests.get('https://zuul.example.org/api/tenant/a%2Fb/labels',
-                          json=[{'name': 'x'}])
-        self.assertEqual({'x'}, tenant_mod.from_zuul(
-            'https://zuul.example.org', 'a/b').labels)
+        self.serve(localhttp.answer(body=[{'name': 'x'}]),
+                   path='/api/tenant/a%2Fb/labels')
+        self.assertEqual({'x'}, tenant_mod.from_zuul(self.url, 'a/b').labels)
 
 
 class TestKolla(testtools.TestCase):

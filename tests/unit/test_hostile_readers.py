@@ -149,3 +149,19 @@ class TestNumbersAndDevices(base.TestCase):
                      ('check', '--facts', fifo, base.REPO + '/zuul.d')):
             code, _, err = self.run_cli(*argv)
             self.assertEqual(2, code, (argv, err))
+
+    def test_directory_inputs(self):
+        # A directory where a file is read: one line, not a traceback
+        # from opening it before it was checked to be a regular file.
+        d = self.tempdir()
+        for reader, (before, after) in sorted(READERS.items()):
+            if reader == 'check':
+                continue  # a directory is what check reads
+            fill = {'out': os.path.join(d, 'out'), 'repo': base.REPO}
+            argv = [a.format(**fill) for a in before] + [d] + \
+                [a.format(**fill) for a in after]
+            code, out, err = self.run_cli(*argv)
+            self.assertEqual(2, code, (reader, err))
+            self.assertEqual(1, len(err.strip().splitlines()), (reader, err))
+            self.assertIn('not a regular file', err)
+        self.assertEqual([], os.listdir(d))

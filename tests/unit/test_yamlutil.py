@@ -96,3 +96,20 @@ class TestMergeKeys(base.TestCase):
         self.assertEqual([], self.duplicates(
             'one: &o\n  a: 1\ntwo: &t\n  <<: *o\n  a: 2\n'
             'three:\n  <<: *t\n  a: 3\n'))
+
+
+class TestByteOrderMark(base.TestCase):
+    """A byte-order mark is an encoding marker, not text: every reader
+    sees the same characters, so columns and offsets agree."""
+
+    def test_the_mark_is_not_part_of_the_text(self):
+        from nodepool_aarch64.check import configset
+        path = os.path.join(self.tempdir(), 'nl.yaml')
+        with open(path, 'wb') as f:
+            f.write(b'\xef\xbb\xbflabels:\n  - name: x-arm64\n')
+        self.assertEqual('labels:\n  - name: x-arm64\n',
+                         yamlutil.read_text(path))
+        self.assertEqual(('\ufeff', 'labels:\n  - name: x-arm64\n'),
+                         yamlutil.read_text_and_bom(path))
+        source, = configset.load([path]).nodepool
+        self.assertEqual(1, source.column(1, 'labels'))
