@@ -18,10 +18,11 @@ file is not touched and nothing is committed.
 
 import dataclasses
 import os
-import subprocess
+import signal
 
 import yaml
 
+from nodepool_aarch64 import children
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.render.write import atomic_write
@@ -146,8 +147,13 @@ def commit_message(at, windows, edits):
 
 
 def _git(checkout, *args):
-    return subprocess.run(['git', '-C', checkout, *args],
-                          capture_output=True, text=True)
+    # SIGTERM, not SIGKILL, if this process dies: git then removes its
+    # lock files (index.lock) on the way out.
+    proc = children.run(['git', '-C', checkout, *args],
+                        death_signal=signal.SIGTERM)
+    proc.stdout = proc.stdout.decode(errors='replace')
+    proc.stderr = proc.stderr.decode(errors='replace')
+    return proc
 
 
 def _require_checkout(checkout):
@@ -172,8 +178,14 @@ def apply(checkout, relpath, inv, at, commit=False):
     if not commit:
         return WRITTEN, edits
     windows = [w.name for w in inv.active_windows(at)]
-    proc = _git(checkout, 'commit', '-q', '-m',
-                commit_message(at, windows, edits), '--', relpath)
+    try:
+        proc = _git(checkout, 'commit', '-q', '-m',
+                    commit_message(at, windows, edits), '--', relpath)
+    except BaseException:
+        # Stopped (a signal) while git ran: git was stopped; the file
+        # goes back to what it was, as on a failed commit.
+        atomic_write(path, text)
+        raise
     if proc.returncode != 0:
         # Nothing half-done: the checkout goes back to what it was.
         atomic_write(path, text)
