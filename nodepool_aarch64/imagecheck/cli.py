@@ -10,6 +10,7 @@ from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
 from nodepool_aarch64.imagecheck import report
 from nodepool_aarch64.imagecheck import run
+from nodepool_aarch64.readfile import is_regular_or_absent
 
 DEFAULT_TIMEOUT = 600
 
@@ -99,15 +100,43 @@ def boot_settings(args):
                          f'diskimages.{args.diskimage}.metadata', str(e))
 
 
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_console_log(path, inputs):
+    """Refuse, before any boot, a --console-log that could not be
+    replaced by the console once the boot is over, or that names a file
+    the boot reads (the image itself, the firmware)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(path, None, '', 'its directory does not exist')
+    if os.path.isdir(path):
+        raise InputError(path, None, '', 'is a directory')
+    if not is_regular_or_absent(path):
+        raise InputError(path, None, '', 'not a regular file (a FIFO or '
+                         'device cannot hold the console log)')
+    for name in inputs:
+        if _same_file(path, name):
+            raise InputError(path, None, '', f'is {name}, which the boot '
+                             'reads: the console log must go elsewhere')
+
+
 def main(args):
     boot = boot_settings(args)
-    if not os.path.isfile(args.image):
-        raise InputError(args.image, None, '', 'no such image file')
+    try:
+        run.image_format(args.image, args.format)
+    except run.UnusableImage as e:
+        raise InputError(args.image, None, '', str(e))
     if args.console_log:
-        directory = os.path.dirname(os.path.abspath(args.console_log))
-        if not os.path.isdir(directory):
-            raise InputError(args.console_log, None, '',
-                             'its directory does not exist')
+        try:
+            firmware = qemu.firmware()
+        except qemu.FirmwareMissing:
+            firmware = ()
+        check_console_log(args.console_log, (args.image, *firmware))
     try:
         result = run.check(
             args.image, boot, args.timeout, requested_format=args.format,
@@ -115,6 +144,8 @@ def main(args):
             memory=args.memory, cpus=args.cpus, console_log=args.console_log)
     except (run.UnusableImage, qemu.FirmwareMissing) as e:
         raise InputError(args.image, None, '', str(e))
+    except run.ConsoleLogUnwritable as e:
+        raise InputError(e.path, None, '', str(e))
     except FileNotFoundError as e:
         raise InputError(args.image, None, '', f'cannot run {e.filename}: '
                          'install qemu-system-arm, qemu-efi-aarch64 and '

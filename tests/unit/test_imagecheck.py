@@ -149,7 +149,8 @@ class TestCliInput(base.TestCase):
         code, out, err = self.run_cli('image-check', '/nonexistent.raw')
         self.assertEqual(2, code)
         self.assertEqual(1, len(err.splitlines()), err)
-        self.assertIn('/nonexistent.raw: no such image file', err)
+        self.assertIn('/nonexistent.raw: cannot read the image: No such file '
+                      'or directory', err)
 
     def test_format_that_does_not_match_the_image(self):
         path = os.path.join(self.tempdir(), 'disk.raw')
