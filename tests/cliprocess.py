@@ -119,6 +119,7 @@ class Run:
         try:
             out, err = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            self.descendants()
             self.kill()
             raise AssertionError(f'the command did not end within '
                                  f'{timeout}s')
@@ -141,6 +142,8 @@ class Run:
 
     def kill(self):
         """Last resort for a test that failed: nothing it started stays."""
+        if self.proc.poll() is None:
+            self.descendants()
         pids = {self.proc.pid, *self.seen}
         groups = {pgid for pgid, _ in self.seen.values()}
         pids.update(in_groups(groups))
