@@ -27,6 +27,11 @@ def _stat(pid):
     return int(fields[1]), int(fields[2]), fields[0]
 
 
+def parent(pid):
+    stat = _stat(pid)
+    return stat and stat[0]
+
+
 def cmdline(pid):
     try:
         with open(f'/proc/{pid}/cmdline', 'rb') as f:
