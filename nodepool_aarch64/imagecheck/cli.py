@@ -30,13 +30,21 @@ the serial console read against these criteria, in order:
   config-drive         the hostname from the config drive appears on the
                        console (e.g. in the login prompt)
 
-A shell, a panic or a login prompt under another name fails at once; a
-boot that stalls fails the first stage not passed when --timeout is up.
+A shell, a panic or a login prompt under another name fails at once.
+Each stage has its own deadline, counted from the stage before it
+passing (the first from the start); a boot that stalls fails the stage
+it is stuck in when its time is up, or when --timeout is:
+
+{deadlines}
+
 KVM is used on an AArch64 host that has it, TCG elsewhere.  The image
-is never written to.
+is never written to; --console-log is replaced only once the boot has
+a verdict.
 
 Exit codes: 0 pass, 1 fail, 2 unusable input.
-"""
+""".format(deadlines='\n'.join(
+    f'  {name:<20} {seconds} s'
+    for name, seconds in criteria.DEADLINES.items()))
 
 
 def register(subparsers):
@@ -62,7 +70,8 @@ def register(subparsers):
     parser.add_argument('--memory', type=int, default=1024, metavar='MIB')
     parser.add_argument('--cpus', type=int, default=1, metavar='N')
     parser.add_argument('--console-log', metavar='FILE',
-                        help='keep the whole serial console here')
+                        help='keep the whole serial console here (replaced '
+                        'once the boot has a verdict)')
     parser.add_argument('--output-format', choices=('text', 'json'),
                         default='text', help='how to print the result')
     parser.set_defaults(func=main)

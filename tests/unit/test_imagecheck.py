@@ -341,3 +341,12 @@ class TestStageDeadlines(base.TestCase):
         self.assertIn('not seen within 1s of the start',
                       result.first_failure.evidence)
         self.assertLess(result.elapsed, 30)
+
+    def test_the_documented_deadlines_are_the_ones_in_force(self):
+        import re
+        with open(os.path.join(base.REPO, 'doc', 'source',
+                               'imagecheck.rst')) as f:
+            documented = dict(
+                (name, int(seconds)) for name, seconds in re.findall(
+                    r'^``([a-z-]+)`` +(\d+) s ', f.read(), re.M))
+        self.assertEqual(criteria.DEADLINES, documented)

@@ -65,7 +65,7 @@ class TestConsoleLog(base.TestCase):
         self.assertIn('FAIL firmware-boots-disk', out)
         with open(self.log, 'rb') as f:
             console = f.read()
-        self.assertIn(b'UEFI Interactive Shell', console)
+        self.assertIn(b'starting Boot0002 "EFI Internal Shell"', console)
         self.assertNotIn(OLD_LOG, console)
 
     def test_a_run_that_exits_2_keeps_the_old_log(self):
@@ -141,6 +141,10 @@ class TestConsoleLog(base.TestCase):
         run.wait_for(lambda: cliprocess.qemu(self.image),
                      what='qemu to start')
         qemu_pid = cliprocess.qemu(self.image)[0]
+        # qemu names the overlay of snapshot=on for the moment it takes
+        # to open it.
+        run.wait_for(lambda: not os.listdir(work), timeout=10,
+                     what='no name left in TMPDIR while qemu runs')
         names = []
         for fd in os.listdir(f'/proc/{qemu_pid}/fd'):
             try:
