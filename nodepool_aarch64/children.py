@@ -20,11 +20,14 @@ ends: start long-lived children from a thread that lives as long as they
 should (the main thread, in a command or a test's setUp).
 """
 
+import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -32,21 +35,32 @@ import time
 # files; short enough that a stop is never mistaken for a hang.
 STOP_GRACE = 5.0
 _PR_SET_PDEATHSIG = 1
+# The signals that stop a command (signals.py handles them); held back
+# while a child starts.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 # The guardian ignores the stop signals (a terminal's Ctrl-C, or
 # "timeout" signalling this process's group, must not take it down
-# first), reads "+PGID" and "-PGID" lines, and at end of input stops
-# the groups still registered: SIGTERM, then SIGKILL after the grace.
-_GUARDIAN = f"""
-import os, signal, sys, time
+# first), reads "+PGID"/"-PGID" lines (groups) and "dHEX"/"DHEX" lines
+# (directories, their paths hex-encoded), and at end of input stops the
+# groups still registered (SIGTERM, then SIGKILL after the grace), then
+# removes the directories still registered.
+GUARDIAN_MARK = '# nodepool-aarch64 guardian'
+_GUARDIAN = f"""{GUARDIAN_MARK}
+import os, shutil, signal, sys, time
 for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
     signal.signal(s, signal.SIG_IGN)
-groups = set()
+groups, dirs = set(), set()
 for line in sys.stdin:
-    if line[:1] == '+':
-        groups.add(int(line[1:]))
-    elif line[:1] == '-':
-        groups.discard(int(line[1:]))
+    kind, value = line[:1], line[1:].strip()
+    if kind == '+':
+        groups.add(int(value))
+    elif kind == '-':
+        groups.discard(int(value))
+    elif kind == 'd':
+        dirs.add(bytes.fromhex(value))
+    elif kind == 'D':
+        dirs.discard(bytes.fromhex(value))
 def alive(g):
     try:
         os.killpg(g, 0)
@@ -62,6 +76,8 @@ for sig in (signal.SIGTERM, signal.SIGKILL):
     end = time.monotonic() + {STOP_GRACE}
     while any(alive(g) for g in groups) and time.monotonic() < end:
         time.sleep(0.05)
+for d in dirs:
+    shutil.rmtree(d, ignore_errors=True)
 """
 
 _lock = threading.Lock()
@@ -87,6 +103,9 @@ def _death_signal(sig):
     parent = os.getpid()
 
     def preexec():
+        # spawn() blocks the stop signals while it starts and registers
+        # the child; the program itself must get them.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         if prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), 'prctl(PR_SET_PDEATHSIG)')
         # The parent may have died before prctl: then nothing would
@@ -121,13 +140,37 @@ def spawn(argv, death_signal=signal.SIGKILL, **popen_kwargs):
     for key in ('start_new_session', 'preexec_fn', 'process_group'):
         if key in popen_kwargs:
             raise TypeError(f'spawn() sets {key} itself')
-    with _lock:
-        proc = subprocess.Popen(argv, start_new_session=True,
-                                preexec_fn=_death_signal(death_signal),
-                                **popen_kwargs)
-        _running.append(proc)
-        _tell_guardian(f'+{proc.pid}')
+    # A stop signal between the fork and the registration would leave a
+    # child nobody knows to stop: the signal waits until both are done.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        with _lock:
+            proc = subprocess.Popen(argv, start_new_session=True,
+                                    preexec_fn=_death_signal(death_signal),
+                                    **popen_kwargs)
+            _running.append(proc)
+            _tell_guardian(f'+{proc.pid}')
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return proc
+
+
+@contextlib.contextmanager
+def temporary_directory(prefix='nodepool-aarch64-'):
+    """A temporary directory for children's files (tempfile's
+    TemporaryDirectory), which the guardian removes if this process is
+    killed before it could: a child that names its own temporary files
+    (qemu's snapshot overlay) leaves none behind."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    key = os.fsencode(path).hex()
+    with _lock:
+        _tell_guardian('d' + key)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        with _lock:
+            _tell_guardian('D' + key)
 
 
 def group_alive(pgid):

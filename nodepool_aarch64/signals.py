@@ -24,7 +24,7 @@ import threading
 
 from nodepool_aarch64 import children
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+STOP_SIGNALS = children.STOP_SIGNALS
 
 
 class Stopped(BaseException):

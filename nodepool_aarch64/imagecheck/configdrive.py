@@ -8,7 +8,6 @@ vendor data as Nova writes them.
 
 import json
 import os
-import tempfile
 
 from nodepool_aarch64 import children
 
@@ -32,7 +31,7 @@ def metadata(hostname, instance_uuid):
 
 def build(out, hostname, instance_uuid):
     """Write the config drive ISO to ``out``, a path or a file object."""
-    with tempfile.TemporaryDirectory(prefix='image-check-') as tree:
+    with children.temporary_directory(prefix='image-check-') as tree:
         latest = os.path.join(tree, 'openstack', 'latest')
         os.makedirs(latest)
         documents = {

@@ -130,7 +130,12 @@ def check(image, boot, timeout, requested_format=None, accel=None,
         console = criteria.Console(hostname, qemu.boot_entry_pattern(boot),
                                    deadlines=deadlines)
         fds = tuple(f.fileno() for f in (vars_file, drive, serial))
-        elapsed = _boot(argv, fds, serial, console, timeout, qemu_log)
+        # qemu names the overlay of snapshot=on in its TMPDIR for the
+        # moment it takes to open it: a directory of its own, which the
+        # guardian removes if this process is killed in that moment.
+        with children.temporary_directory(prefix='image-check-') as tmp:
+            elapsed = _boot(argv, fds, serial, console, timeout, qemu_log,
+                            dict(os.environ, TMPDIR=tmp))
         if console_log is not None:
             serial.seek(0)
             try:
@@ -141,10 +146,10 @@ def check(image, boot, timeout, requested_format=None, accel=None,
                   elapsed, hostname, console.tail(), argv)
 
 
-def _boot(argv, fds, serial, console, timeout, qemu_log):
+def _boot(argv, fds, serial, console, timeout, qemu_log, env):
     start = time.monotonic()
     proc = children.spawn(argv, stdin=subprocess.DEVNULL, stdout=qemu_log,
-                          stderr=subprocess.STDOUT, pass_fds=fds)
+                          stderr=subprocess.STDOUT, pass_fds=fds, env=env)
     try:
         serial.seek(0)
         while console.verdict is None:

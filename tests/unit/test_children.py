@@ -73,7 +73,7 @@ class TestChildren(base.TestCase):
         # With the guardian gone first, only the parent-death signal
         # can stop the child.
         proc, pid, grand, child = self.parent()
-        guardian = [p for p in cliprocess.naming('groups = set()')
+        guardian = [p for p in cliprocess.naming(children.GUARDIAN_MARK)
                     if cliprocess.parent(p) == proc.pid]
         self.assertEqual(1, len(guardian), guardian)
         os.kill(guardian[0], signal.SIGKILL)
@@ -124,3 +124,28 @@ class TestChildren(base.TestCase):
     def test_spawn_sets_the_session_itself(self):
         self.assertRaises(TypeError, children.spawn, ['true'],
                           start_new_session=False)
+
+    def test_a_killed_parent_leaves_no_temporary_directory(self):
+        tmp = self.tempdir()
+        program = textwrap.dedent('''
+            import os, sys
+            from nodepool_aarch64 import children
+            with children.temporary_directory() as path:
+                open(os.path.join(path, 'named'), 'w').close()
+                print(path, flush=True)
+                sys.stdin.read()
+        ''')
+        proc = subprocess.Popen(
+            [sys.executable, '-c', program], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True,
+            env=dict(os.environ, TMPDIR=tmp))
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        path = proc.stdout.readline().strip()
+        self.assertTrue(os.path.exists(os.path.join(path, 'named')))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        end = time.monotonic() + 10
+        while os.listdir(tmp) and time.monotonic() < end:
+            time.sleep(0.1)
+        self.assertEqual([], os.listdir(tmp))

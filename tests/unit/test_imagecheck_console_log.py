@@ -32,6 +32,10 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def _files(directory):
+    return [name for _, _, names in os.walk(directory) for name in names]
+
+
 class TestConsoleLog(base.TestCase):
 
     def setUp(self):
@@ -143,17 +147,18 @@ class TestConsoleLog(base.TestCase):
         qemu_pid = cliprocess.qemu(self.image)[0]
         # qemu names the overlay of snapshot=on for the moment it takes
         # to open it.
-        run.wait_for(lambda: not os.listdir(work), timeout=10,
-                     what='no name left in TMPDIR while qemu runs')
+        run.wait_for(lambda: not _files(work), timeout=10,
+                     what='no file named in TMPDIR while qemu runs')
         names = []
         for fd in os.listdir(f'/proc/{qemu_pid}/fd'):
             try:
                 names.append(os.readlink(f'/proc/{qemu_pid}/fd/{fd}'))
             except OSError:
                 pass
-        self.assertEqual([], os.listdir(work))
+        self.assertEqual([], _files(work))
         self.assertEqual([], [n for n in names if n.startswith(work)
                               and not n.endswith('(deleted)')])
+        self.assertTrue(cliprocess.alive(qemu_pid), 'the boot was over')
         run.finish(120)
 
 
