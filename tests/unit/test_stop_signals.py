@@ -23,6 +23,8 @@ import threading
 
 import fixtures
 
+from nodepool_aarch64 import timeutil
+from nodepool_aarch64.capacity import launcher_apply
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
 from nodepool_aarch64.render.yamltext import dump
@@ -93,6 +95,8 @@ class TestImageCheck(StopTestCase):
 
 
 FILE = 'zuul.d/zuul-launcher.yaml'
+# Inside the shipped weekday-peak window: the file has edits to commit.
+PEAK = '2026-12-08T14:00Z'
 HOOK = """#!/bin/sh
 touch "$(dirname "$0")/../hook-started"
 sleep 3{unique}
@@ -135,8 +139,7 @@ class TestApplyZuulLauncher(StopTestCase):
 
     def stopped_git_and_its_hook_and_nothing_committed(self):
         run = self.start(['capacity', 'apply-zuul-launcher', '--checkout',
-                          self.checkout, '--commit', '--at',
-                          '2026-12-08T14:00Z'])
+                          self.checkout, '--commit', '--at', PEAK])
         started = os.path.join(self.checkout, '.git', 'hook-started')
         run.wait_for(lambda: os.path.exists(started),
                      what='the pre-commit hook to run')
@@ -155,7 +158,12 @@ class TestApplyZuulLauncher(StopTestCase):
             # Nothing can run after SIGKILL: the file was replaced whole
             # before git ran, and stays so, uncommitted, for git status
             # and the next run to see.
-            self.assertNotEqual('', text)
+            inv = load_inventory(None)
+            edits = launcher_apply.plan(self.path, self.original, inv,
+                                        timeutil.parse_utc(PEAK))
+            self.assertTrue(edits)
+            self.assertEqual(launcher_apply.edited(self.original, edits),
+                             text)
         else:
             self.assertEqual(self.original, text)
             self.assertEqual('', self.git('status', '--porcelain',
