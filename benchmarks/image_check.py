@@ -31,7 +31,7 @@ from tests.functional import uefi_images  # noqa: E402
 
 TARGET_GOOD = 90
 CHECKED = ('good', 'no-bootloader', 'missing-root', 'no-init',
-           'no-config-drive')
+           'no-config-drive', 'silent-kernel')
 MEASURED = (('mbr', True), ('ttys0', True), ('ttys0', False))
 
 

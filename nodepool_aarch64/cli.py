@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 
+from nodepool_aarch64 import signals
 from nodepool_aarch64.errors import InputError
 
 # Module paths, in the order they appear in --help.
@@ -68,6 +69,17 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run one command.  Stopped by SIGTERM, SIGHUP or SIGINT, it cleans
+    up (signals.handled) and exits with 128 + the signal number."""
+    try:
+        with signals.handled():
+            return _run(argv)
+    except signals.Stopped as e:
+        print(f'nodepool-aarch64: {e}', file=sys.stderr)
+        return e.exit_code
+
+
+def _run(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -75,8 +87,6 @@ def main(argv=None):
     except InputError as e:
         print(f'nodepool-aarch64: {e}', file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # The reader went away (e.g. "| head"): not an error worth a
         # traceback.  Point stdout at /dev/null so the interpreter's final

@@ -18,11 +18,12 @@ file is not touched and nothing is committed.
 
 import dataclasses
 import os
-import subprocess
+import signal
 import time
 
 import yaml
 
+from nodepool_aarch64 import children
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.render.write import atomic_write
@@ -163,8 +164,13 @@ def commit_message(at, windows, edits):
 
 
 def _git(checkout, *args):
-    return subprocess.run(['git', '-C', checkout, *args],
-                          capture_output=True, text=True)
+    # SIGTERM, not SIGKILL, if this process dies: git then removes its
+    # lock files (index.lock) on the way out.
+    proc = children.run(['git', '-C', checkout, *args],
+                        death_signal=signal.SIGTERM)
+    proc.stdout = proc.stdout.decode(errors='replace')
+    proc.stderr = proc.stderr.decode(errors='replace')
+    return proc
 
 
 def _require_checkout(checkout):
@@ -271,15 +277,28 @@ def _complete_killed_run(checkout, relpath, path, inv, at):
 
 
 def _commit(checkout, relpath, path, backup, inv, at, edits):
+    """Commit ``relpath``; on failure put ``backup`` (the file as it was)
+    back, so nothing is half-done."""
     windows = [w.name for w in inv.active_windows(at)]
-    proc = _git(checkout, 'commit', '-q', '-m',
-                commit_message(at, windows, edits), '--', relpath)
+    try:
+        proc = _git(checkout, 'commit', '-q', '-m',
+                    commit_message(at, windows, edits), '--', relpath)
+    except BaseException:
+        # Stopped (a signal) while git ran: git was stopped; the file
+        # goes back to what it was, as on a failed commit.
+        _restore(backup, path)
+        raise
     if proc.returncode != 0:
-        # Nothing half-done: the file goes back to what it was.
-        if backup is not None:
-            os.replace(backup, path)
+        _restore(backup, path)
         raise InputError(path, None, '', 'git commit failed: '
                          + ' '.join(proc.stderr.split())[:300])
+
+
+def _restore(backup, path):
+    # No backup: completing a killed run's write, which stays for the
+    # next run to complete.
+    if backup is not None:
+        os.replace(backup, path)
 
 
 def _write(path, text):

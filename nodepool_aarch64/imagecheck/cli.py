@@ -10,6 +10,7 @@ from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
 from nodepool_aarch64.imagecheck import report
 from nodepool_aarch64.imagecheck import run
+from nodepool_aarch64.readfile import is_regular_or_absent
 
 DEFAULT_TIMEOUT = 600
 
@@ -29,13 +30,21 @@ the serial console read against these criteria, in order:
   config-drive         the hostname from the config drive appears on the
                        console (e.g. in the login prompt)
 
-A shell, a panic or a login prompt under another name fails at once; a
-boot that stalls fails the first stage not passed when --timeout is up.
+A shell, a panic or a login prompt under another name fails at once.
+Each stage has its own deadline, counted from the stage before it
+passing (the first from the start); a boot that stalls fails the stage
+it is stuck in when its time is up, or when --timeout is:
+
+{deadlines}
+
 KVM is used on an AArch64 host that has it, TCG elsewhere.  The image
-is never written to.
+is never written to; --console-log is replaced only once the boot has
+a verdict.
 
 Exit codes: 0 pass, 1 fail, 2 unusable input.
-"""
+""".format(deadlines='\n'.join(
+    f'  {name:<20} {seconds} s'
+    for name, seconds in criteria.DEADLINES.items()))
 
 
 def register(subparsers):
@@ -61,7 +70,8 @@ def register(subparsers):
     parser.add_argument('--memory', type=int, default=1024, metavar='MIB')
     parser.add_argument('--cpus', type=int, default=1, metavar='N')
     parser.add_argument('--console-log', metavar='FILE',
-                        help='keep the whole serial console here')
+                        help='keep the whole serial console here (replaced '
+                        'once the boot has a verdict)')
     parser.add_argument('--output-format', choices=('text', 'json'),
                         default='text', help='how to print the result')
     parser.set_defaults(func=main)
@@ -99,15 +109,43 @@ def boot_settings(args):
                          f'diskimages.{args.diskimage}.metadata', str(e))
 
 
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_console_log(path, inputs):
+    """Refuse, before any boot, a --console-log that could not be
+    replaced by the console once the boot is over, or that names a file
+    the boot reads (the image itself, the firmware)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(path, None, '', 'its directory does not exist')
+    if os.path.isdir(path):
+        raise InputError(path, None, '', 'is a directory')
+    if not is_regular_or_absent(path):
+        raise InputError(path, None, '', 'not a regular file (a FIFO or '
+                         'device cannot hold the console log)')
+    for name in inputs:
+        if _same_file(path, name):
+            raise InputError(path, None, '', f'is {name}, which the boot '
+                             'reads: the console log must go elsewhere')
+
+
 def main(args):
     boot = boot_settings(args)
-    if not os.path.isfile(args.image):
-        raise InputError(args.image, None, '', 'no such image file')
+    try:
+        run.image_format(args.image, args.format)
+    except run.UnusableImage as e:
+        raise InputError(args.image, None, '', str(e))
     if args.console_log:
-        directory = os.path.dirname(os.path.abspath(args.console_log))
-        if not os.path.isdir(directory):
-            raise InputError(args.console_log, None, '',
-                             'its directory does not exist')
+        try:
+            firmware = qemu.firmware()
+        except qemu.FirmwareMissing:
+            firmware = ()
+        check_console_log(args.console_log, (args.image, *firmware))
     try:
         result = run.check(
             args.image, boot, args.timeout, requested_format=args.format,
@@ -115,6 +153,8 @@ def main(args):
             memory=args.memory, cpus=args.cpus, console_log=args.console_log)
     except (run.UnusableImage, qemu.FirmwareMissing) as e:
         raise InputError(args.image, None, '', str(e))
+    except run.ConsoleLogUnwritable as e:
+        raise InputError(e.path, None, '', str(e))
     except FileNotFoundError as e:
         raise InputError(args.image, None, '', f'cannot run {e.filename}: '
                          'install qemu-system-arm, qemu-efi-aarch64 and '

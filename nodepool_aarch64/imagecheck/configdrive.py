@@ -8,8 +8,8 @@ vendor data as Nova writes them.
 
 import json
 import os
-import subprocess
-import tempfile
+
+from nodepool_aarch64 import children
 
 LABEL = 'config-2'
 
@@ -29,9 +29,9 @@ def metadata(hostname, instance_uuid):
     }
 
 
-def build(path, hostname, instance_uuid):
-    """Write the config drive ISO to ``path``."""
-    with tempfile.TemporaryDirectory() as tree:
+def build(out, hostname, instance_uuid):
+    """Write the config drive ISO to ``out``, a path or a file object."""
+    with children.temporary_directory(prefix='image-check-') as tree:
         latest = os.path.join(tree, 'openstack', 'latest')
         os.makedirs(latest)
         documents = {
@@ -44,12 +44,15 @@ def build(path, hostname, instance_uuid):
             with open(os.path.join(latest, name), 'w') as f:
                 json.dump(document, f)
         # Rock Ridge and Joliet keep the long lower-case names, as
-        # Nova's genisoimage call does.
-        proc = subprocess.run(
+        # Nova's genisoimage call does.  A file object is written through
+        # standard output: it may have no name (run.py's have none).
+        to_file = not isinstance(out, (str, bytes, os.PathLike))
+        proc = children.run(
             ['xorriso', '-as', 'mkisofs', '-quiet', '-J', '-r',
-             '-V', LABEL, '-o', path, tree],
-            capture_output=True, text=True)
+             '-V', LABEL, '-o', '-' if to_file else out, tree],
+            **({'stdout': out} if to_file else {}))
     if proc.returncode != 0:
         raise RuntimeError('xorriso could not write the config drive: '
-                           + proc.stderr.strip()[-500:])
-    return path
+                           + proc.stderr.decode(errors='replace').strip()
+                           [-500:])
+    return out

@@ -21,8 +21,11 @@ A boot passes each stage in order; the console shows each one:
     name does).  A login prompt under another name fails it.
 
 A later stage passing implies the earlier ones passed.  The first
-failure seen ends the boot; a boot that stops showing progress fails the
-first stage not yet passed when the time is up.
+failure seen ends the boot.  Each stage has its own deadline
+(``DEADLINES``), counted from the moment the stage before it passed (the
+first from the start of the boot): a boot that stops showing progress
+fails the stage it is stuck in as soon as that stage's time is up, not
+when the whole boot's time is.
 """
 
 import dataclasses
@@ -32,13 +35,39 @@ NAMES = ('firmware-boots-disk', 'kernel-console', 'root-filesystem', 'init',
          'config-drive')
 PASS, FAIL, NOT_REACHED = 'pass', 'fail', 'not-reached'
 
+# Seconds each stage may take once the one before it passed, under TCG
+# on a loaded 2-core host (doc/source/imagecheck.rst has the
+# measurements): the firmware reaches the disk in about 10 s and a
+# kernel prints within about 8 s of the handover; the initramfs waits
+# 30 s for a missing root before it says so; a full init (systemd,
+# cloud-init) takes minutes under TCG.
+DEADLINES = {
+    'firmware-boots-disk': 120,
+    'kernel-console': 60,
+    'root-filesystem': 240,
+    'init': 180,
+    'config-drive': 300,
+}
+
 # Escape sequences edk2 and GRUB paint the screen with.
 _ESCAPES = re.compile(r'\x1b(\[[0-9;?=<>]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78])')
 _BOOT_ENTRY = re.compile(r'BdsDxe: starting Boot[0-9A-Fa-f]{4} "([^"]*)"')
 _LOAD_FAILED = re.compile(
     r'BdsDxe: failed to load (Boot[0-9A-Fa-f]{4} "[^"]*").*: (.*)$')
 _FALLBACK_ENTRY = re.compile(r'PXE|HTTP|Shell|UiApp', re.I)
-_KERNEL = re.compile(r'Booting Linux on physical CPU|Linux version \d+\.\d+')
+# The kernel's first lines, or any line with a printk timestamp (a
+# kernel booted with "quiet" still prints its warnings).
+_KERNEL = re.compile(r'Booting Linux on physical CPU|Linux version \d+\.\d+'
+                     r'|^\[ *\d+\.\d{6}\] ')
+# The root is mounted: by the kernel itself, or the filesystem's own
+# line when an initramfs mounts it.
+_ROOT = re.compile(r'VFS: Mounted root \(|EXT4-fs \([^)]*\): mounted '
+                   r'filesystem|XFS \([^)]*\): Ending clean mount'
+                   r'|BTRFS info \(device [^)]*\): (use|enabling|disk)')
+# An init from the root runs: systemd, sysvinit, or the kernel starting
+# one without an initramfs.
+_INIT = re.compile(r'systemd\[1\]: |Welcome to (?!GRUB).*!|INIT: version'
+                   r'|Run /(s?bin|etc)/\S+ as init process')
 _LOGIN = re.compile(r'^(\S+) login: *$')
 _PROMPT = re.compile(r'(>|login:|\(initramfs\)) *$')
 
@@ -79,8 +108,10 @@ class Outcome:
 class Console:
     """Feed it console output; it decides each criterion as it can."""
 
-    def __init__(self, hostname, boot_entry='QEMU HARDDISK', keep=400):
+    def __init__(self, hostname, boot_entry='QEMU HARDDISK', keep=400,
+                 deadlines=None):
         self.hostname = hostname
+        self.deadlines = dict(DEADLINES, **(deadlines or {}))
         # The whole name, not a part of a longer word or host name.
         self._hostname = re.compile(
             r'(?<![\w.-])' + re.escape(hostname) + r'(?![\w-])')
@@ -128,6 +159,28 @@ class Console:
                        if o.status != PASS)
         self._decide(pending.name, FAIL, at, why)
 
+    @property
+    def pending(self):
+        """The first stage not yet decided, or None."""
+        return next((o for o in self.outcomes.values()
+                     if o.status == NOT_REACHED), None)
+
+    def overdue(self, at):
+        """Fail the pending stage if its deadline passed by ``at``
+        seconds into the boot; True if it did."""
+        pending = self.pending
+        if self.verdict is not None or pending is None:
+            return False
+        index = NAMES.index(pending.name)
+        since = self.outcomes[NAMES[index - 1]].at if index else 0.0
+        limit = self.deadlines[pending.name]
+        if at - since < limit:
+            return False
+        after = f'after {NAMES[index - 1]} passed' if index else \
+            'of the start'
+        self.finish(at, f'not seen within {limit}s {after}')
+        return True
+
     def tail(self, count=25):
         lines = self.lines + ([self._partial] if self._partial else [])
         return [line for line in lines if line.strip()][-count:]
@@ -160,6 +213,10 @@ class Console:
                 return
         if _KERNEL.search(line):
             self._decide('kernel-console', PASS, at, line)
+        if _ROOT.search(line):
+            self._decide('root-filesystem', PASS, at, line)
+        if _INIT.search(line):
+            self._decide('init', PASS, at, line)
         login = _LOGIN.match(line)
         if login and login.group(1) != self.hostname:
             self._decide('config-drive', FAIL, at,

@@ -1,22 +1,28 @@
 """image-check boots real Arm64 UEFI images under qemu-system-aarch64.
 
-One good image and four broken ones (``uefi_images``), each booted once:
+One good image and five broken ones (``uefi_images``), each booted once:
 the good one and the one without a bootloader through the
 ``uefi-boot-check`` role run by ansible-playbook, the others through the
 command.  Each broken image must fail on its own criterion, and the ones
-whose console shows the failure must fail well before the timeout.
+whose console shows the failure must fail well before the timeout, and
+a kernel that goes silent must fail at its stage's deadline.  The good
+image is also booted and stopped mid-boot, as a CI timeout would stop
+it, to show that qemu does not outlive the command.
 Under TCG on a shared 2-core machine a full boot takes about a minute.
 """
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
 import fixtures
 import testtools
 
+from nodepool_aarch64.imagecheck import criteria
+from tests import cliprocess
 from tests.functional import arm64node
 from tests.functional import artefacts
 from tests.functional import uefi_images
@@ -136,3 +142,57 @@ class TestImageCheck(ImageCheckTestCase):
         code, result = self.check('no-config-drive')
         self.assertEqual(1, code)
         self.assertFailedOn(result, 'config-drive', "'debian'", 'login:')
+
+    def test_a_silent_kernel_fails_kernel_console_at_its_deadline(self):
+        code, result = self.check('silent-kernel')
+        self.assertEqual(1, code)
+        self.assertFailedOn(result, 'kernel-console', 'not seen within')
+        firmware, kernel = result['criteria'][:2]
+        self.assertLessEqual(
+            kernel['at'] - firmware['at'],
+            criteria.DEADLINES['kernel-console'] + 5)
+        self.assertLess(kernel['at'], 120)
+
+
+class TestStoppedMidBoot(ImageCheckTestCase):
+    """The issue's reproducer: a stopped image-check left its qemu."""
+
+    def stop_mid_boot(self, sig):
+        image = self.image('good')
+        work = self.useFixture(fixtures.TempDir()).path
+        with open(self.console_log, 'wb') as f:
+            f.write(b'earlier\n')
+        run = cliprocess.Run(
+            ['image-check', image, '--console-log', self.console_log], work)
+        self.addCleanup(run.kill)
+        run.wait_for(lambda: cliprocess.qemu(image), what='qemu to start')
+        # Well into the boot: past the firmware, in the kernel.
+        qemu_pid = cliprocess.qemu(image)[0]
+        run.wait_for(lambda: _cpu_seconds(qemu_pid) > 15, timeout=240,
+                     what='the boot to get going')
+        code, _, err = run.stop(sig)
+        self.assertEqual({}, run.leftovers(image))
+        self.assertEqual([], cliprocess.qemu(image))
+        self.assertEqual([], os.listdir(work))
+        with open(self.console_log, 'rb') as f:
+            self.assertEqual(b'earlier\n', f.read())
+        return code, err
+
+    def test_sigterm_stops_qemu(self):
+        code, err = self.stop_mid_boot(signal.SIGTERM)
+        self.assertEqual(128 + signal.SIGTERM, code)
+        self.assertEqual(['nodepool-aarch64: stopped by SIGTERM'],
+                         err.splitlines())
+
+    def test_sigkill_takes_qemu_with_it(self):
+        code, _ = self.stop_mid_boot(signal.SIGKILL)
+        self.assertEqual(-signal.SIGKILL, code)
+
+
+def _cpu_seconds(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')

@@ -27,6 +27,9 @@ TCG.  Each variant reproduces one failure seen in real Arm64 images:
                     (built for x86-64): PID 1 dies, the kernel panics.
 ``no-config-drive`` boots to a real ``agetty`` login prompt under the
                     image's own hostname and never reads the config drive.
+``silent-kernel``   the kernel prints nothing on the console after the
+                    firmware hands over (``quiet loglevel=0``) and the
+                    init never shows anything: only a deadline ends it.
 ``mbr``, ``ttys0``  good images with an MBR partition table (ESP type
                     ``EF``) or ``console=ttyS0``: how the firmware and the
                     kernel treat them is measured, see doc/source.
@@ -96,12 +99,20 @@ hostname -F /etc/hostname
 exec /sbin/agetty --noclear ttyAMA0 115200 vt100
 """
 
+SILENT_INIT = """\
+#!/bin/sh
+# Test image init: shows nothing and never ends, like a system whose
+# console went silent after the firmware handed over.
+while :; do sleep 3600; done
+"""
+
 VARIANTS = {
     'good': {},
     'no-bootloader': {'loader_path': 'EFI/debian/grubaa64.efi'},
     'missing-root': {'root_arg': 'UUID=' + str(uuid.UUID(int=0xbad))},
     'no-init': {'init': 'foreign'},
     'no-config-drive': {'init': 'getty'},
+    'silent-kernel': {'init': 'silent', 'kernel_args': 'quiet loglevel=0'},
     'mbr': {'table': 'dos'},
     'ttys0': {'console': 'ttyS0'},
 }
@@ -155,9 +166,12 @@ def image(variant):
     """Path of the cached raw image of ``variant``, built if needed."""
     spec = dict(DEFAULTS, **VARIANTS[variant])
     root = image_root()
+    # The silent init counts only for the image that has it, so adding
+    # it did not change (and rebuild) the others.
+    extra = [SILENT_INIT] if spec['init'] == 'silent' else []
     key = hashlib.sha256(json.dumps(
         [BUILD_VERSION, spec, root, CONFIG_DRIVE_INIT, GETTY_INIT,
-         _kernel(root)], sort_keys=True).encode()).hexdigest()[:12]
+         _kernel(root)] + extra, sort_keys=True).encode()).hexdigest()[:12]
     directory = os.path.join(CACHE_DIR, 'uefi-images')
     path = os.path.join(directory, f'{variant}-{key}.raw')
     with cache_lock(os.path.join('uefi-images', '.lock')):
@@ -221,18 +235,20 @@ def _install_init(stage, kind):
         with open('/bin/true', 'rb') as f:
             _replace(stage, 'sbin/init', f.read(), mode=0o755)
         return
-    text = GETTY_INIT if kind == 'getty' else CONFIG_DRIVE_INIT
+    text = {'getty': GETTY_INIT, 'silent': SILENT_INIT}.get(
+        kind, CONFIG_DRIVE_INIT)
     _replace(stage, 'sbin/init', text, mode=0o755)
 
 
 def _grub(stage, spec, fs_uuid):
     version = _kernel(stage)
     root_arg = spec['root_arg'] or f'UUID={fs_uuid}'
+    extra = ' ' + spec['kernel_args'] if spec.get('kernel_args') else ''
     config = (
         'set timeout=0\n'
         f'search --no-floppy --fs-uuid --set=root {fs_uuid}\n'
         f'linux /boot/vmlinuz-{version} root={root_arg} ro '
-        f'console={spec["console"]}\n'
+        f'console={spec["console"]}{extra}\n'
         f'initrd /boot/initrd.img-{version}\n'
         'boot\n')
     _replace(stage, 'tmp/grub.cfg', config)

@@ -149,7 +149,8 @@ class TestCliInput(base.TestCase):
         code, out, err = self.run_cli('image-check', '/nonexistent.raw')
         self.assertEqual(2, code)
         self.assertEqual(1, len(err.splitlines()), err)
-        self.assertIn('/nonexistent.raw: no such image file', err)
+        self.assertIn('/nonexistent.raw: cannot read the image: No such file '
+                      'or directory', err)
 
     def test_format_that_does_not_match_the_image(self):
         path = os.path.join(self.tempdir(), 'disk.raw')
@@ -253,3 +254,99 @@ class TestCriteria(base.TestCase):
         self.assertEqual(['BdsDxe: starting Boot0001 "UEFI QEMU QEMU '
                           'HARDDISK QM00001 "', 'EFI stub: Booting Linux '
                           'Kernel...'], console.tail())
+
+
+class TestStageDeadlines(base.TestCase):
+    """Each stage's clock starts when the stage before it passed."""
+
+    ENTRY = TestCriteria.ENTRY
+
+    def test_a_kernel_silent_after_the_handover_fails_kernel_console(self):
+        console = criteria.Console('h')
+        console.feed(self.ENTRY + 'EFI stub: Exiting boot services...\n',
+                     9.0)
+        self.assertFalse(console.overdue(9.0 + 59))
+        self.assertIsNone(console.verdict)
+        self.assertTrue(console.overdue(9.0 + 60))
+        failure = console.first_failure
+        self.assertEqual('kernel-console', failure.name)
+        self.assertEqual('not seen within 60s after firmware-boots-disk '
+                         'passed', failure.evidence)
+        self.assertLessEqual(failure.at, 120)
+
+    def test_the_firmware_clock_starts_with_the_boot(self):
+        console = criteria.Console('h', deadlines={'firmware-boots-disk': 5})
+        console.feed('UEFI firmware (version  built at 13:10:49)\n', 1.0)
+        self.assertTrue(console.overdue(5.0))
+        self.assertEqual('not seen within 5s of the start',
+                         console.first_failure.evidence)
+
+    def test_each_later_stage_gets_its_own_time(self):
+        console = criteria.Console('h')
+        console.feed(self.ENTRY, 5.0)
+        console.feed('[    0.000000] Booting Linux on physical CPU 0x0\n',
+                     14.0)
+        # Long past the kernel's deadline, within the root's.
+        self.assertFalse(console.overdue(14.0 + 200))
+        console.feed('[   30.1] EXT4-fs (sda2): mounted filesystem with '
+                     'ordered data mode. Quota mode: none.\n', 250.0)
+        self.assertEqual(criteria.PASS,
+                         console.outcomes['root-filesystem'].status)
+        self.assertFalse(console.overdue(250.0 + 179))
+        self.assertTrue(console.overdue(250.0 + 180))
+        self.assertEqual('init', console.first_failure.name)
+
+    def test_markers_of_the_root_and_of_init(self):
+        for line, stage in (
+                ('[    2.5] VFS: Mounted root (ext4 filesystem) readonly '
+                 'on device 8:2.', 'root-filesystem'),
+                ('[    9.1] XFS (vda1): Ending clean mount',
+                 'root-filesystem'),
+                ('[    3.2] systemd[1]: systemd 252.33-1~deb12u1 running in '
+                 'system mode', 'init'),
+                ('Welcome to \x1b[1mDebian GNU/Linux 12 (bookworm)\x1b[0m!',
+                 'init'),
+                ('[    2.9] Run /sbin/init as init process', 'init')):
+            console = criteria.Console('h')
+            console.feed(self.ENTRY + line + '\n', 1.0)
+            self.assertEqual(criteria.PASS, console.outcomes[stage].status,
+                             line)
+
+    def test_grub_welcome_and_the_initramfs_init_are_not_init(self):
+        console = criteria.Console('h')
+        console.feed(self.ENTRY + 'Welcome to GRUB!\n'
+                     '[    1.0] Run /init as init process\n', 1.0)
+        self.assertEqual(criteria.NOT_REACHED,
+                         console.outcomes['init'].status)
+        self.assertEqual(criteria.NOT_REACHED,
+                         console.outcomes['root-filesystem'].status)
+
+    def test_a_quiet_kernel_still_shows_by_its_timestamps(self):
+        console = criteria.Console('h')
+        console.feed(self.ENTRY + '[    1.234567] random: crng init done\n',
+                     3.0)
+        self.assertEqual(criteria.PASS,
+                         console.outcomes['kernel-console'].status)
+
+    def test_a_real_boot_stops_at_the_firmware_deadline(self):
+        # A blank disk under the real firmware, with the first stage's
+        # time cut short: the boot ends at that deadline, not --timeout.
+        from nodepool_aarch64.imagecheck import run
+        image = os.path.join(self.tempdir(), 'disk.raw')
+        with open(image, 'wb') as f:
+            f.truncate(1024 * 1024)
+        result = run.check(image, model.uefi_boot(), 300,
+                           deadlines={'firmware-boots-disk': 1})
+        self.assertEqual('firmware-boots-disk', result.first_failure.name)
+        self.assertIn('not seen within 1s of the start',
+                      result.first_failure.evidence)
+        self.assertLess(result.elapsed, 30)
+
+    def test_the_documented_deadlines_are_the_ones_in_force(self):
+        import re
+        with open(os.path.join(base.REPO, 'doc', 'source',
+                               'imagecheck.rst')) as f:
+            documented = dict(
+                (name, int(seconds)) for name, seconds in re.findall(
+                    r'^``([a-z-]+)`` +(\d+) s ', f.read(), re.M))
+        self.assertEqual(criteria.DEADLINES, documented)
