@@ -176,7 +176,8 @@ def _provider(reader, i, raw, timeouts, flavors):
 
     return model.Provider(
         name=raw['name'], cloud=raw['cloud'], region=raw['region'],
-        launcher=raw['launcher'], builder=raw['builder'],
+        launchers=_launchers(reader, where, raw['launcher']),
+        builder=raw['builder'],
         quota=_quota(raw['quota']), reserved=_quota(raw.get('reserved')),
         max_servers=raw.get('max-servers'), network=raw.get('network'),
         key_name=raw.get('key-name'),
@@ -188,11 +189,22 @@ def _provider(reader, i, raw, timeouts, flavors):
         flavor_names=types.MappingProxyType(dict(raw.get('flavors', {}))))
 
 
+def _launchers(reader, where, value):
+    hosts = [value] if isinstance(value, str) else value
+    for j, host in enumerate(hosts):
+        if host in hosts[:j]:
+            # Listed twice, the host would count twice towards the two a
+            # label needs to outlive one of them.
+            raise reader.error(where + ('launcher', j),
+                               f'launcher host {host!r} is listed twice')
+    return tuple(hosts)
+
+
 def _check_hosts(reader, providers):
     # Each host gets one file, nodepool/<host>.yaml: a host named both as
     # a launcher and as a builder would have one file rendered over the
     # other.
-    launchers = {p.launcher for p in providers}
+    launchers = {host for p in providers for host in p.launchers}
     for i, provider in enumerate(providers):
         if provider.builder in launchers:
             raise reader.error(

@@ -39,7 +39,7 @@ POSITIVE = v.All(_whole_number, v.Range(min=1),
 # providers and 60 labels) and low enough that rendering, whose output
 # grows with labels x providers, stays within seconds.
 LIMITS = {'flavors': 200, 'diskimages': 200, 'providers': 100,
-          'labels': 500, 'windows': 500}
+          'labels': 500, 'windows': 500, 'launchers': 10}
 
 
 def _count(section, minimum=1):
@@ -115,7 +115,12 @@ PROVIDER = {
     v.Required('name'): NAME,
     v.Required('cloud'): NAME,
     v.Required('region'): NAME,
-    v.Required('launcher'): NAME,
+    # One host, or several: each of them runs the provider, so a label
+    # outlives the loss of a launcher host.
+    v.Required('launcher'): v.Any(
+        NAME, v.All([NAME], v.Length(min=1, max=LIMITS['launchers'])),
+        msg='expected a host name or a list of 1 to '
+            f'{LIMITS["launchers"]} host names'),
     v.Required('builder'): NAME,
     v.Required('quota'): QUOTA,
     v.Optional('reserved'): QUOTA,
