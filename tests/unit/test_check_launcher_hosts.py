@@ -2,7 +2,7 @@
 
 import copy
 
-from tests.unit.test_check_rules import CheckCase
+from tests.unit.test_check_rules import CheckCase, inventory_facts
 
 
 class TestSingleLauncher(CheckCase):
@@ -58,3 +58,27 @@ class TestSingleLauncher(CheckCase):
     def test_one_launcher_file_is_not_judged(self):
         # The baseline: one launcher, whose site may run others.
         self.assertNotIn('NPA080', self.codes(self.check()))
+
+
+class TestQuotaAcrossLaunchers(CheckCase):
+    """NPA004 and NPA060 on a provider that two launcher hosts run."""
+
+    def setUp(self):
+        super().setUp()
+        # The inventory facts allow 40 servers in linaro-us.
+        self.pool['max-servers'] = 30
+
+    def test_same_pool_in_two_launchers_is_one_cap(self):
+        other = self.write('nodepool/nl02.yaml', self.launcher)
+        result = self.check(facts=inventory_facts(), extra=[other])
+        self.assertEqual([], result.findings)
+
+    def test_other_pool_names_add_up(self):
+        launcher = copy.deepcopy(self.launcher)
+        launcher['providers'][0]['pools'][0]['name'] = 'second'
+        other = self.write('nodepool/nl02.yaml', launcher)
+        result = self.check(facts=inventory_facts(), extra=[other])
+        found = self.only(result, 'NPA060')
+        self.assertIn('(2 pools together: 60) is above the 40 servers',
+                      found[0].message)
+        self.assertIn('NPA004', self.codes(result))
