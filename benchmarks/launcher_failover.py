@@ -39,7 +39,7 @@ def one_run(burst, keep_logs, index):
     try:
         up = time.monotonic() - started
         outcome = failover.burst_and_kill(dep, burst)
-        cleanup = failover.wait_for_cleanup(dep)
+        cleanup, spare = failover.wait_for_cleanup(dep)
     finally:
         if keep_logs:
             target = os.path.join(keep_logs, 'run-%d' % index)
@@ -57,7 +57,7 @@ def one_run(burst, keep_logs, index):
     return {'up': up, 'orphaned': len(served),
             'expired': outcome.expired_after, 'first': served[0],
             'last': served[-1], 'done': outcome.done_after,
-            'cleanup': cleanup}
+            'cleanup': cleanup, 'spare': spare}
 
 
 def main():
@@ -76,9 +76,11 @@ def main():
         print('run %d: launchers up in %.1f s; killed holding %d of %d '
               'requests; session expired %.1f s after the kill; its '
               'requests served %.1f-%.1f s after the kill; burst done at '
-              '%.1f s; ZooKeeper clean %.1f s later'
+              '%.1f s; ZooKeeper clean %.1f s later (%d spare ready '
+              'nodes handed out first)'
               % (i, r['up'], r['orphaned'], args.burst, r['expired'],
-                 r['first'], r['last'], r['done'], r['cleanup']),
+                 r['first'], r['last'], r['done'], r['cleanup'],
+                 r['spare']),
               flush=True)
     if len(runs) > 1:
         print('median kill -> last orphaned request served: %.1f s '

@@ -177,7 +177,8 @@ def _children(client, path):
 
 Outcome = collections.namedtuple('Outcome', [
     'requests', 'victim', 'survivor', 'killed_at', 'orphaned',
-    'fulfilled_at', 'fulfilled_by', 'expired_after', 'done_after'])
+    'fulfilled_at', 'fulfilled_by', 'expired_after', 'done_after',
+    'peak'])
 
 
 def burst_and_kill(dep, count, victim=None, in_flight=3,
@@ -202,6 +203,9 @@ def burst_and_kill(dep, count, victim=None, in_flight=3,
     killed_at = None
     accepted = set()
     expired_after = None
+    # Most nodes each provider held at once, in any state, whichever
+    # launcher made them.
+    peak = collections.Counter()
     start = time.monotonic()
     while waiting:
         if time.monotonic() - start > timeout:
@@ -209,6 +213,9 @@ def burst_and_kill(dep, count, victim=None, in_flight=3,
                 '%d of %d requests unserved after %ss (killed %s: %s)'
                 % (len(waiting), count, timeout, victim,
                    'yes' if killed_at else 'no'))
+        counts = collections.Counter(n.provider for n in requestor.nodes())
+        for provider, n in counts.items():
+            peak[provider] = max(peak[provider], n)
         for request_id, request in list(waiting.items()):
             current = requestor.refresh(request)
             if current is None:
@@ -244,22 +251,68 @@ def burst_and_kill(dep, count, victim=None, in_flight=3,
         requests=[r.id for r in requests], victim=victim, survivor=survivor,
         killed_at=killed_at, orphaned=orphaned, fulfilled_at=fulfilled_at,
         fulfilled_by=fulfilled_by, expired_after=expired_after,
-        done_after=time.time() - killed_at)
+        done_after=time.time() - killed_at, peak=dict(peak))
+
+
+def _left(dep, spare=False):
+    """What ZooKeeper still holds; with ``spare``, leave out ready,
+    unallocated, unlocked nodes."""
+    nodes = dep.requestor.nodes()
+    if spare:
+        nodes = [n for n in nodes if not _is_spare(dep, n)]
+    return {'nodes': [(n.id, n.state, n.provider, n.allocated_to)
+                      for n in nodes],
+            'requests': dep.requestor.zk.getNodeRequests(),
+            'locks': dep.held_locks()}
+
+
+def _is_spare(dep, node):
+    lock = '%s/%s/lock' % (zk.ZooKeeper.NODE_ROOT, node.id)
+    return (node.state == zk.READY and not node.allocated_to and
+            not _children(dep.requestor.zk.kazoo_client, lock))
 
 
 def wait_for_cleanup(dep, timeout=CLEANUP_TIMEOUT):
     """Wait until ZooKeeper holds no node, request or held lock.
 
-    Returns the seconds it took; raises FailoverError with what is left.
+    A dead launcher's nodes that were ready for a request it held are
+    handed back to the pool when the survivor resets that request: ready,
+    unallocated and unlocked.  Nodepool keeps such a node for the next
+    request that may reuse nodes, as Zuul's do, rather than delete it.
+    So once nothing else is left, each spare node is asked for, must be
+    handed out, and is returned; then ZooKeeper must be empty.
+
+    Returns (seconds it took, spare nodes handed out); raises
+    FailoverError with what is left.
     """
     start = time.monotonic()
+    requestor = dep.requestor
     while True:
-        left = {'nodes': [(n.id, n.state, n.provider)
-                          for n in dep.requestor.nodes()],
-                'requests': dep.requestor.zk.getNodeRequests(),
-                'locks': dep.held_locks()}
+        left = _left(dep, spare=True)
         if not any(left.values()):
-            return time.monotonic() - start
+            break
         if time.monotonic() - start > timeout:
             raise FailoverError('left after %ss: %s' % (timeout, left))
+        time.sleep(0.5)
+    spare = {n.id: n for n in requestor.nodes()}
+    handed = set()
+    for node in spare.values():
+        request = requestor.submit(node.type, provider=node.provider,
+                                   reuse=True)
+        current = requestor.wait(request, timeout=timeout)
+        if current.state != zk.FULFILLED:
+            raise FailoverError('request %s for spare node %s %s'
+                                % (request.id, node.id, current.state))
+        nodes = requestor.accept(current)
+        handed |= {n.id for n in nodes}
+        requestor.release(nodes)
+    if handed != set(spare):
+        raise FailoverError('spare nodes %s were not handed out (got %s)'
+                            % (sorted(set(spare) - handed), sorted(handed)))
+    while True:
+        left = _left(dep)
+        if not any(left.values()):
+            return time.monotonic() - start, len(spare)
+        if time.monotonic() - start > timeout * 2:
+            raise FailoverError('left after %ss: %s' % (timeout * 2, left))
         time.sleep(0.5)
