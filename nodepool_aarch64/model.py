@@ -156,8 +156,10 @@ class Provider:
     name: str
     cloud: str
     region: str
-    # None (both): no Nodepool; the provider is served by zuul-launcher.
-    launcher: str | None
+    # Every host that runs this provider: Nodepool shares its max-servers
+    # among them through ZooKeeper, and any one of them serves a request.
+    # Empty (and no builder): no Nodepool; zuul-launcher serves it.
+    launchers: tuple
     builder: str | None
     quota: Quota
     reserved: Quota
@@ -294,8 +296,8 @@ class Inventory:
 
     @property
     def launchers(self):
-        return tuple(dict.fromkeys(p.launcher for p in self.providers
-                                   if p.launcher is not None))
+        return tuple(dict.fromkeys(host for p in self.providers
+                                   for host in p.launchers))
 
     @property
     def builders(self):
@@ -305,6 +307,12 @@ class Inventory:
     def labels_for(self, provider):
         return tuple(label for label in self.labels
                      if provider.name in label.providers)
+
+    def label_launchers(self, label):
+        """The launcher hosts that serve a label, in inventory order."""
+        return tuple(dict.fromkeys(
+            host for p in self.providers if p.name in label.providers
+            for host in p.launchers))
 
     def flavors_for(self, provider):
         names = dict.fromkeys(label.flavor

@@ -176,7 +176,8 @@ def _provider(reader, i, raw, timeouts, flavors):
 
     return model.Provider(
         name=raw['name'], cloud=raw['cloud'], region=raw['region'],
-        launcher=raw.get('launcher'), builder=raw.get('builder'),
+        launchers=_launchers(reader, where, raw.get('launcher')),
+        builder=raw.get('builder'),
         quota=_quota(raw['quota']), reserved=_quota(raw.get('reserved')),
         max_servers=raw.get('max-servers'), network=raw.get('network'),
         key_name=raw.get('key-name'),
@@ -188,11 +189,24 @@ def _provider(reader, i, raw, timeouts, flavors):
         flavor_names=types.MappingProxyType(dict(raw.get('flavors', {}))))
 
 
+def _launchers(reader, where, value):
+    if value is None:
+        return ()
+    hosts = [value] if isinstance(value, str) else value
+    for j, host in enumerate(hosts):
+        if host in hosts[:j]:
+            # Listed twice, the host would count twice towards the two a
+            # label needs to outlive one of them.
+            raise reader.error(where + ('launcher', j),
+                               f'launcher host {host!r} is listed twice')
+    return tuple(hosts)
+
+
 def _check_hosts(reader, providers):
     # A launcher without a builder would boot images nothing uploads; a
     # builder without a launcher would upload images nothing boots.
     for i, provider in enumerate(providers):
-        if (provider.launcher is None) != (provider.builder is None):
+        if (not provider.launchers) != (provider.builder is None):
             missing = 'builder' if provider.builder is None else 'launcher'
             raise reader.error(
                 ('providers', i),
@@ -202,7 +216,7 @@ def _check_hosts(reader, providers):
     # Each host gets one file, nodepool/<host>.yaml: a host named both as
     # a launcher and as a builder would have one file rendered over the
     # other.
-    launchers = {p.launcher for p in providers} - {None}
+    launchers = {host for p in providers for host in p.launchers}
     for i, provider in enumerate(providers):
         if provider.builder in launchers:
             raise reader.error(

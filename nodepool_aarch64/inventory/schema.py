@@ -39,7 +39,7 @@ POSITIVE = v.All(_whole_number, v.Range(min=1),
 # providers and 60 labels) and low enough that rendering, whose output
 # grows with labels x providers, stays within seconds.
 LIMITS = {'flavors': 200, 'diskimages': 200, 'providers': 100,
-          'labels': 500, 'windows': 500}
+          'labels': 500, 'windows': 500, 'launchers': 10}
 
 
 def _count(section, minimum=1):
@@ -115,9 +115,14 @@ PROVIDER = {
     v.Required('name'): NAME,
     v.Required('cloud'): NAME,
     v.Required('region'): NAME,
-    # Both or neither: a provider without them has no Nodepool and is
-    # published as zuul-launcher objects only.
-    v.Optional('launcher'): NAME,
+    # One host, or several: each of them runs the provider, so a label
+    # outlives the loss of a launcher host.  Launcher and builder go
+    # together: a provider without them has no Nodepool and is published
+    # as zuul-launcher objects only.
+    v.Optional('launcher'): v.Any(
+        NAME, v.All([NAME], v.Length(min=1, max=LIMITS['launchers'])),
+        msg='expected a host name or a list of 1 to '
+            f'{LIMITS["launchers"]} host names'),
     v.Optional('builder'): NAME,
     v.Required('quota'): QUOTA,
     v.Optional('reserved'): QUOTA,

@@ -46,10 +46,20 @@ def _pool(inv, provider, at):
     return pool
 
 
+def _min_ready(inv, label, launcher, at):
+    # Each launcher tops up min-ready on its own, so ready nodes would add
+    # up across the hosts that serve a label: the first of them keeps the
+    # label warm, the others only answer requests.  Losing that host
+    # loses the warm node until it returns, never the label.
+    if inv.label_launchers(label)[0] != launcher:
+        return 0
+    return inv.min_ready_at(label, at)
+
+
 def launcher_config(inv, launcher, at=None):
     """The launcher config of one launcher host, at an instant."""
     flavors.refuse_unmapped(inv)
-    providers = [p for p in inv.providers if p.launcher == launcher]
+    providers = [p for p in inv.providers if launcher in p.launchers]
     served = {label.name: label for p in providers
               for label in inv.labels_for(p)}
     images = {image.name: image for p in providers
@@ -57,7 +67,7 @@ def launcher_config(inv, launcher, at=None):
     config = _zookeeper(inv)
     config['labels'] = [
         {'name': label.name,
-         'min-ready': inv.min_ready_at(label, at)}
+         'min-ready': _min_ready(inv, label, launcher, at)}
         for label in served.values()]
     config['providers'] = [{
         'name': p.name,

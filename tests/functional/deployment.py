@@ -115,7 +115,7 @@ class LauncherDeployment(fixtures.Fixture):
         Returns (CompletedProcess, whether the launcher's file changed).
         """
         args = ['capacity', 'apply', '--at', at,
-                '--output', self.staged_config]
+                '--output', self.staged_config, '--launcher', LAUNCHER_HOST]
         if inventory:
             args += ['--inventory', inventory]
         result = run_cli(*args)

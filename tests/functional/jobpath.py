@@ -293,8 +293,10 @@ class ChinaNodeFixture(fixtures.Fixture):
                 self.node.private_key,
                 # The China region's nodes carry executor-zone
                 # linaro-cn1: only an executor of that zone takes them.
+                # It takes nothing else, so a build runs only if the
+                # rendered attribute reached the node.
                 settings={'zone': self.PROVIDER,
-                          'allow_unzoned': 'true'})))
+                          'allow_unzoned': 'false'})))
         return self.stack
 
     def log_paths(self):

@@ -41,18 +41,19 @@ class Requestor(fixtures.Fixture):
         # is what the launcher has written, not a lagging copy.
         self.zk = zk.ZooKeeper(self.client, enable_cache=False)
 
-    def submit(self, labels, priority='100', provider=None):
+    def submit(self, labels, priority='100', provider=None, reuse=False):
         """Store a request for ``labels``.
 
         ``provider`` is the preference Zuul sets to keep related nodes in
-        one cloud; the launcher's other providers yield to it.
+        one cloud; the launcher's other providers yield to it.  With
+        ``reuse`` the launcher may hand out nodes that are already ready.
         """
         request = zk.NodeRequest()
         request.state = zk.REQUESTED
         request.node_types = list(labels)
         request.requestor = self.name
         request.provider = provider
-        request.reuse = False
+        request.reuse = reuse
         request.created_time = time.time()
         self.zk.storeNodeRequest(request, priority=priority)
         return request

@@ -19,6 +19,8 @@ from nodepool_aarch64.render import nodepool as render_nodepool
 # Tuesday 14:00 inside it.
 QUIET = '2026-12-07T10:00Z'
 PEAK = '2026-12-08T14:00Z'
+# The shipped inventory has two launcher hosts; apply writes one's file.
+LAUNCHER = 'nl03.opendev.org'
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
@@ -42,7 +44,9 @@ class TestApply(testtools.TestCase):
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(['capacity', 'apply', '--output', self.output]
-                            + list(args))
+                            + list(args) if '--launcher' in args else
+                            ['capacity', 'apply', '--output', self.output,
+                             '--launcher', LAUNCHER] + list(args))
         return code, out.getvalue(), err.getvalue()
 
     def snapshot(self):
@@ -120,7 +124,8 @@ class TestApply(testtools.TestCase):
             'sys.exit(cli.main(sys.argv[1:]))\n')
         proc = subprocess.run(
             [sys.executable, '-c', script, 'capacity', 'apply', '--at',
-             PEAK, '--output', self.output], cwd=REPO,
+             PEAK, '--output', self.output, '--launcher', LAUNCHER],
+            cwd=REPO,
             env=dict(os.environ, PYTHONPATH=REPO), capture_output=True)
         self.assertEqual(-9, proc.returncode, proc.stderr)
         self.assertEqual(before, self.snapshot())
@@ -129,6 +134,17 @@ class TestApply(testtools.TestCase):
         code, out, _ = self.run_cli('--at', PEAK)
         self.assertEqual(0, code)
         self.assertEqual(40, us_max_servers(self.output))
+
+    def test_several_launchers_need_one_named(self):
+        code, _, err = self.run_cli('--at', QUIET, '--launcher', LAUNCHER)
+        self.assertEqual(0, code, err)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(['capacity', 'apply', '--at', QUIET,
+                             '--output', self.output])
+        self.assertEqual(2, code)
+        self.assertIn('launchers nl03.opendev.org, nl04.opendev.org',
+                      err.getvalue())
 
     def test_bad_arguments(self):
         code, _, err = self.run_cli('--at', QUIET, '--launcher', 'nl99')
@@ -147,7 +163,7 @@ class TestApplyOutput(testtools.TestCase):
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(['capacity', 'apply', '--at', QUIET, '--output',
-                             output])
+                             output, '--launcher', LAUNCHER])
         return code, out.getvalue(), err.getvalue()
 
     def test_missing_directory_is_a_typo_not_a_place(self):

@@ -140,6 +140,37 @@ class TestInventoryFile(base.TestCase):
         self.assertEqual(1, len(stderr.splitlines()), stderr)
         self.assertFalse(os.path.exists(os.path.join(out, 'rendered')))
 
+    def test_several_launcher_hosts(self):
+        inv = self.load(MINIMAL.replace(
+            'launcher: nl01', 'launcher: [nl01, nl02]'))
+        self.assertEqual(('nl01', 'nl02'), inv.providers[0].launchers)
+        self.assertEqual(('nl01', 'nl02'), inv.launchers)
+        self.assertEqual(('nl01', 'nl02'),
+                         inv.label_launchers(inv.labels[0]))
+        # One name is still one host.
+        inv = self.load(MINIMAL)
+        self.assertEqual(('nl01',), inv.providers[0].launchers)
+
+    def test_launcher_host_listed_twice(self):
+        e = self.error(MINIMAL.replace('launcher: nl01',
+                                       'launcher: [nl01, nl01]'))
+        self.assertEqual('providers[0].launcher[1]', e.key)
+        self.assertEqual(13, e.line)
+        self.assertIn("'nl01' is listed twice", e.message)
+
+    def test_launcher_list_must_hold_names(self):
+        for value in ('[]', '[nl01, 3]', '{a: b}'):
+            e = self.error(MINIMAL.replace('launcher: nl01',
+                                           'launcher: ' + value))
+            self.assertTrue(e.key.startswith('providers[0].launcher'),
+                            (value, e.key))
+
+    def test_builder_on_a_listed_launcher_host(self):
+        e = self.error(MINIMAL.replace(
+            'launcher: nl01', 'launcher: [nl01, nb01]'))
+        self.assertEqual('providers[0].builder', e.key)
+        self.assertIn("'nb01' is also a launcher host", e.message)
+
     def test_names_may_not_end_in_a_newline(self):
         # "$" matches before a trailing newline: a provider "nl03\n"
         # made a file "nodepool/nl03\n.yaml".

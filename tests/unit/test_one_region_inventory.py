@@ -28,7 +28,7 @@ class TestOneRegionInventory(base.TestCase):
         provider = self.inv.providers[0]
         self.assertEqual(15, provider.quota.instances)
         self.assertEqual(600, provider.boot_timeout)
-        self.assertIsNone(provider.launcher)
+        self.assertEqual((), provider.launchers)
         self.assertIsNone(provider.builder)
         self.assertEqual((), self.inv.launchers)
         self.assertEqual((), self.inv.builders)

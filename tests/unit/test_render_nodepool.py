@@ -46,8 +46,33 @@ class TestRenderedNodepool(base.TestCase):
 
     def test_one_file_per_launcher_and_builder(self):
         names = {os.path.basename(f) for f in self.files}
-        self.assertEqual({'nl03.opendev.org.yaml', 'nb03.opendev.org.yaml'},
-                         names)
+        self.assertEqual({'nl03.opendev.org.yaml', 'nl04.opendev.org.yaml',
+                          'nb03.opendev.org.yaml'}, names)
+
+    def test_every_label_served_by_two_launchers(self):
+        # Either launcher host serves every provider, with the same pools
+        # and max-servers (Nodepool shares them through ZooKeeper).
+        nl03, nl04 = (self.load(os.path.join(self.out, 'nodepool', name))
+                      for name in ('nl03.opendev.org.yaml',
+                                   'nl04.opendev.org.yaml'))
+        self.assertEqual(nl03['providers'], nl04['providers'])
+        for label in self.inv.labels:
+            self.assertEqual(2, len(self.inv.label_launchers(label)),
+                             label.name)
+
+    def test_min_ready_is_kept_by_one_launcher(self):
+        # Each launcher tops min-ready up on its own; two would keep
+        # twice the warm nodes.
+        peak = datetime.datetime(2026, 12, 8, 14, tzinfo=UTC)
+        bionic = self.inv.label('ubuntu-bionic-arm64')
+        self.assertEqual(1, self.inv.min_ready_at(bionic, peak))
+        min_ready = {}
+        for host in self.inv.launchers:
+            config = launcher_config(self.inv, host, at=peak)
+            min_ready[host] = {x['name']: x['min-ready']
+                               for x in config['labels']}
+        self.assertEqual(1, min_ready['nl03.opendev.org'][bionic.name])
+        self.assertEqual(0, min_ready['nl04.opendev.org'][bionic.name])
 
     def test_nodepool_validator_accepts_every_file(self):
         logger = self.useFixture(fixtures.FakeLogger(level=logging.ERROR))
@@ -198,8 +223,8 @@ class TestYamlText(base.TestCase):
         from nodepool_aarch64.render import zuul as rz
         inv = load_inventory()
         documents = [rz.nodesets(inv), rz.launcher_objects(inv)]
-        documents += [rn.launcher_config(inv, p.launcher)
-                      for p in inv.providers]
+        documents += [rn.launcher_config(inv, host)
+                      for host in inv.launchers]
         documents += [rn.builder_config(inv, p.builder)
                       for p in inv.providers]
         documents.append({'a': [[1, 2], {'b': [{'c': ['d', {'e': [3]}]}]}],

@@ -65,6 +65,7 @@ from nodepool_aarch64.check.rules import duplicates  # noqa: E402,F401
 from nodepool_aarch64.check.rules import flavors  # noqa: E402,F401
 from nodepool_aarch64.check.rules import launcher  # noqa: E402,F401
 from nodepool_aarch64.check.rules import launcher_schema  # noqa: E402,F401
+from nodepool_aarch64.check.rules import launcher_hosts  # noqa: E402,F401
 from nodepool_aarch64.check.rules import readiness  # noqa: E402,F401
 from nodepool_aarch64.check.rules import references  # noqa: E402,F401
 from nodepool_aarch64.check.rules import timeouts  # noqa: E402,F401

@@ -96,20 +96,31 @@ def _cloud_image_items(provider):
         if isinstance(items, list) else []
 
 
-@rule('NPA004', WARNING, 'the same provider has pools in more than one '
-      'launcher; each launcher applies its own max-servers to one cloud')
+def _caps(provider):
+    return sorted((str(pool.name), str(pool.max_servers))
+                  for pool in provider.pools)
+
+
+@rule('NPA004', WARNING, 'the same provider has other pools, or other '
+      'max-servers, in another launcher; each launcher applies its own '
+      'max-servers to one cloud')
 def provider_in_two_launchers(configset, context):
+    # The same pools with the same max-servers in several launchers is
+    # how a provider outlives a launcher host: Nodepool counts a pool's
+    # nodes in ZooKeeper whichever launcher made them.
     first = {}
     for f in configset.launchers:
         for p in f.providers:
             if not p.pools:
                 continue
-            if p.name in first and first[p.name].source is not f:
-                other = first[p.name]
+            other = first.get(p.name)
+            if other is not None and other.source is not f and \
+                    _caps(other) != _caps(p):
                 yield f.finding(p.data, 'NPA004', WARNING,
                                 f'provider {p.name} also has pools in '
-                                f'{other.source.path}:{other.data.line}; '
-                                f'both launchers will fill the same quota',
+                                f'{other.source.path}:{other.data.line} '
+                                f'with other names or max-servers; both '
+                                f'launchers will fill the same quota',
                                 key='name')
             first.setdefault(p.name, p)
 

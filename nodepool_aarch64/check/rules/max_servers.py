@@ -40,13 +40,20 @@ def max_servers_above_quota(configset, context):
                                           facts.reserved)
         except ValueError:
             continue  # the facts bound nothing: no quota to exceed
-        total = sum(pool.max_servers for _, pool in pools)
+        # Nodepool counts a pool's nodes in ZooKeeper by provider and
+        # pool name, whichever launcher made them: the same pool run by
+        # several launcher hosts is one cap, the largest they set.
+        caps = {}
+        for p, pool in pools:
+            key = (p.name, pool.name)
+            caps[key] = max(caps.get(key, 0), pool.max_servers)
+        total = sum(caps.values())
         if total <= size.max_servers:
             continue
         limits = ', '.join(f'{k} {v}' for k, v in sorted(size.limits.items()))
         p, pool = pools[-1]
-        shared = '' if len(pools) == 1 else \
-            f' ({len(pools)} pools together: {total})'
+        shared = '' if len(caps) == 1 else \
+            f' ({len(caps)} pools together: {total})'
         yield p.source.finding(
             pool.data, 'NPA060', ERROR,
             f'provider {p.name} pool {pool.name} max-servers '

@@ -1,0 +1,94 @@
+"""Time a launcher failover: from the SIGKILL of one of two
+nodepool-launchers until the survivor has served the requests it held.
+
+Starts what tests/functional/test_launcher_failover.py starts (a TLS
+ZooKeeper and one real nodepool-launcher per launcher host of the shipped
+inventory, on Nodepool's fake cloud, with a short ZooKeeper session
+timeout), sends a burst of node requests, kills one launcher while it
+holds some of them, and prints per run:
+
+- when ZooKeeper expired the dead launcher's session (its pools gone);
+- when the survivor fulfilled the first and the last of the dead
+  launcher's requests (ZooKeeper's own modification times);
+- when the whole burst was served, and how long Nodepool's cleanup took
+  to leave ZooKeeper with no node, request or held lock.
+
+Usage: python benchmarks/launcher_failover.py [--runs N] [--burst N]
+                                              [--keep-logs DIR]
+Run it from the functional tox environment (it imports the harness):
+    .tox/functional/bin/python benchmarks/launcher_failover.py
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tests.functional import failover  # noqa: E402
+
+
+def one_run(burst, keep_logs, index):
+    dep = failover.TwoLaunchers()
+    started = time.monotonic()
+    dep.setUp()
+    try:
+        up = time.monotonic() - started
+        outcome = failover.burst_and_kill(dep, burst)
+        cleanup, spare = failover.wait_for_cleanup(dep)
+    finally:
+        if keep_logs:
+            target = os.path.join(keep_logs, 'run-%d' % index)
+            for host, launcher in dep.launchers.items():
+                shutil.copytree(launcher.workdir,
+                                os.path.join(target, host),
+                                dirs_exist_ok=True)
+        dep.cleanUp()
+    served = sorted(outcome.fulfilled_at[r] - outcome.killed_at
+                    for r in outcome.orphaned)
+    unserved = outcome.orphaned - outcome.fulfilled_by
+    if unserved:
+        raise SystemExit('run %d: the survivor did not serve %s'
+                         % (index, sorted(unserved)))
+    return {'up': up, 'orphaned': len(served),
+            'expired': outcome.expired_after, 'first': served[0],
+            'last': served[-1], 'done': outcome.done_after,
+            'cleanup': cleanup, 'spare': spare}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=1)
+    parser.add_argument('--burst', type=int, default=50)
+    parser.add_argument('--keep-logs', metavar='DIR',
+                        help='copy both launchers\' logs and configs here')
+    args = parser.parse_args()
+    print('session timeout %.1f s; Nodepool resets lost requests every '
+          '60 s' % failover.SESSION_TIMEOUT, flush=True)
+    runs = []
+    for i in range(1, args.runs + 1):
+        r = one_run(args.burst, args.keep_logs, i)
+        runs.append(r)
+        print('run %d: launchers up in %.1f s; killed holding %d of %d '
+              'requests; session expired %.1f s after the kill; its '
+              'requests served %.1f-%.1f s after the kill; burst done at '
+              '%.1f s; ZooKeeper clean %.1f s later (%d spare ready '
+              'nodes handed out first)'
+              % (i, r['up'], r['orphaned'], args.burst, r['expired'],
+                 r['first'], r['last'], r['done'], r['cleanup'],
+                 r['spare']),
+              flush=True)
+    if len(runs) > 1:
+        print('median kill -> last orphaned request served: %.1f s '
+              '(min %.1f, max %.1f)'
+              % (statistics.median(r['last'] for r in runs),
+                 min(r['last'] for r in runs),
+                 max(r['last'] for r in runs)))
+
+
+if __name__ == '__main__':
+    main()
