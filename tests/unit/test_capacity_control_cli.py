@@ -190,7 +190,8 @@ class TestStep(ControlCase):
     def test_live_writes_the_launcher_config_through_apply(self):
         write_csv(self.csv, self.demand.week_slice(0, 3))
         config = os.path.join(self.dir, 'nodepool.yaml')
-        code, out, err = self.step('--live', '--nodepool-config', config)
+        code, out, err = self.step('--live', '--nodepool-config', config,
+                                   '--launcher', 'nl03.opendev.org')
         self.assertEqual(0, code, err)
         [line] = self.lines()
         self.assertEqual('nodepool replaced', line['applied'])

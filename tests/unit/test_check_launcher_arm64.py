@@ -229,3 +229,14 @@ class TestProviderMixesArch(Case):
         (finding,) = self.found(result, 'NPA021')
         self.assertIn('x86 labels (ubuntu-noble-x86)', finding.message)
         self.assertIn('name: osuosl-regionone', self.line(path, finding))
+
+
+class TestBrokenShapes(Case):
+
+    def test_a_label_image_that_is_not_a_name_crashes_no_rule(self):
+        # Found by the fuzz test: an image given as a list of mappings.
+        text = CLEAN.replace(
+            '    name: ubuntu-noble-arm64\n    image: ubuntu-noble-arm64\n',
+            '    name: ubuntu-noble-arm64\n    image:\n      - name: null\n')
+        _, result = self.check(text)
+        self.assertEqual([], [str(c) for c in result.crashes])

@@ -108,8 +108,11 @@ def arch_mismatch(configset, code, severity):
 
 def _arm64_images(provider):
     """Images the provider boots for Arm64 labels, or that say Arm64."""
+    # A label whose image is not a name (a broken file) names none;
+    # NPA073 reports the shape.
     names = {item.config.get('image') for item in provider.labels.values()
-             if label_arch(provider, item) == model.ARM64}
+             if isinstance(item.config.get('image'), str)
+             and label_arch(provider, item) == model.ARM64}
     for name, entry in provider.images.items():
         if archinfo.of_name(name) == model.ARM64 or any(
                 a == model.ARM64 for a, _ in _arch_of_tags(entry.config)):
