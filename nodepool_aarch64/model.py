@@ -156,8 +156,9 @@ class Provider:
     name: str
     cloud: str
     region: str
-    launcher: str
-    builder: str
+    # None (both): no Nodepool; the provider is served by zuul-launcher.
+    launcher: str | None
+    builder: str | None
     quota: Quota
     reserved: Quota
     max_servers: int | None
@@ -293,11 +294,13 @@ class Inventory:
 
     @property
     def launchers(self):
-        return tuple(dict.fromkeys(p.launcher for p in self.providers))
+        return tuple(dict.fromkeys(p.launcher for p in self.providers
+                                   if p.launcher is not None))
 
     @property
     def builders(self):
-        return tuple(dict.fromkeys(p.builder for p in self.providers))
+        return tuple(dict.fromkeys(p.builder for p in self.providers
+                                   if p.builder is not None))
 
     def labels_for(self, provider):
         return tuple(label for label in self.labels

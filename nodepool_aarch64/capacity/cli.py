@@ -151,6 +151,10 @@ def run_apply(args):
     from nodepool_aarch64.capacity import apply
     launchers = inv.launchers
     launcher = args.launcher
+    if not launchers:
+        raise InputError(args.inventory or inv.path, None, '',
+                         'no provider has a Nodepool launcher; this '
+                         'inventory is served by zuul-launcher only')
     if launcher is None:
         if len(launchers) != 1:
             raise InputError('--launcher', None, '',

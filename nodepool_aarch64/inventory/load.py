@@ -176,7 +176,7 @@ def _provider(reader, i, raw, timeouts, flavors):
 
     return model.Provider(
         name=raw['name'], cloud=raw['cloud'], region=raw['region'],
-        launcher=raw['launcher'], builder=raw['builder'],
+        launcher=raw.get('launcher'), builder=raw.get('builder'),
         quota=_quota(raw['quota']), reserved=_quota(raw.get('reserved')),
         max_servers=raw.get('max-servers'), network=raw.get('network'),
         key_name=raw.get('key-name'),
@@ -189,10 +189,20 @@ def _provider(reader, i, raw, timeouts, flavors):
 
 
 def _check_hosts(reader, providers):
+    # A launcher without a builder would boot images nothing uploads; a
+    # builder without a launcher would upload images nothing boots.
+    for i, provider in enumerate(providers):
+        if (provider.launcher is None) != (provider.builder is None):
+            missing = 'builder' if provider.builder is None else 'launcher'
+            raise reader.error(
+                ('providers', i),
+                f'"launcher" and "builder" go together; add "{missing}", '
+                'or drop both to publish this provider to zuul-launcher '
+                'only')
     # Each host gets one file, nodepool/<host>.yaml: a host named both as
     # a launcher and as a builder would have one file rendered over the
     # other.
-    launchers = {p.launcher for p in providers}
+    launchers = {p.launcher for p in providers} - {None}
     for i, provider in enumerate(providers):
         if provider.builder in launchers:
             raise reader.error(

@@ -115,8 +115,10 @@ PROVIDER = {
     v.Required('name'): NAME,
     v.Required('cloud'): NAME,
     v.Required('region'): NAME,
-    v.Required('launcher'): NAME,
-    v.Required('builder'): NAME,
+    # Both or neither: a provider without them has no Nodepool and is
+    # published as zuul-launcher objects only.
+    v.Optional('launcher'): NAME,
+    v.Optional('builder'): NAME,
     v.Required('quota'): QUOTA,
     v.Optional('reserved'): QUOTA,
     v.Optional('max-servers'): COUNT,
