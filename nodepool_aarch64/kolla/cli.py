@@ -32,7 +32,8 @@ differs, with the reason:
 
 Output (--format json):
   {"build": [...], "reuse": [...], "why": {IMAGE: REASON},
-   "fallback": null or why everything is built}
+   "fallback": null or why everything is built,
+   "pull": [the reused ancestors of built images, to pull first]}
 
 Exit codes: 0 ok, 2 unusable input (not a git checkout, not a commit,
 not a Kolla tree, kolla-build failing on a revision, a render taking
@@ -95,6 +96,8 @@ def main(args):
         print(selection.fallback)
     for name in selection.build:
         print(f'  build {name}: {selection.why[name]}')
+    pull = set(selection.pull)
     for name in selection.reuse:
-        print(f'  reuse {name}')
+        print(f'  reuse {name}' + (' (pull: a built image stands on it)'
+                                   if name in pull else ''))
     return 0

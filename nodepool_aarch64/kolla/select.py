@@ -40,10 +40,26 @@ class Selection:
     why: dict
     # Why everything is built, or None when the selection is exact.
     fallback: str
+    # The reused images a build of ``build`` stands on: every reused
+    # ancestor of a built image, which a job pulls before it builds.
+    pull: tuple = ()
 
     def as_dict(self):
         return {'build': list(self.build), 'reuse': list(self.reuse),
-                'why': dict(self.why), 'fallback': self.fallback}
+                'why': dict(self.why), 'fallback': self.fallback,
+                'pull': list(self.pull)}
+
+
+def _pull(images, build):
+    built = set(build)
+    needed = set()
+    for name in build:
+        parent = images[name].parent
+        while parent in images and parent not in needed:
+            if parent not in built:
+                needed.add(parent)
+            parent = images[parent].parent
+    return tuple(sorted(needed))
 
 
 def file_changed(path):
@@ -76,7 +92,7 @@ def select(base, head, changed, image_folders):
         return _everything(head, why, fallback)
     build = tuple(sorted(why))
     reuse = tuple(sorted(set(head.images) - set(why)))
-    return Selection(build, reuse, why, None)
+    return Selection(build, reuse, why, None, _pull(head.images, build))
 
 
 def _everything(head, why, fallback):

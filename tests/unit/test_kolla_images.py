@@ -86,6 +86,9 @@ class TestSelection(KollaTreeCase):
         self.assertEqual(('glance-api',), result.build)
         self.assertEqual({'glance-api': 'Dockerfile changed'}, result.why)
         self.assertIsNone(result.fallback)
+        # What the job pulls before building glance-api: its ancestors.
+        self.assertEqual(('base', 'glance-base', 'openstack-base'),
+                         result.pull)
 
     def test_copied_file_change_builds_the_image_and_its_children(self):
         head = self.change('start', edits=[
@@ -97,6 +100,7 @@ class TestSelection(KollaTreeCase):
             result.why['glance-base'])
         self.assertEqual('parent glance-base is rebuilt',
                          result.why['glance-api'])
+        self.assertEqual(('base', 'openstack-base'), result.pull)
 
     def test_file_in_a_copied_folder_counts(self):
         head = self.change('conf', edits=[
@@ -208,6 +212,8 @@ class TestCommand(KollaTreeCase):
         self.assertEqual(sorted(set(kollatree.BUILDABLE) - {'nova-api'}),
                          result['reuse'])
         self.assertIsNone(result['fallback'])
+        self.assertEqual(['base', 'nova-base', 'openstack-base'],
+                         result['pull'])
 
     def test_text_output(self):
         code, out, err = self.run_cli(
