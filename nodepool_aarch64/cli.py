@@ -20,6 +20,7 @@ SUBCOMMANDS = (
     'nodepool_aarch64.capacity.cli',
     'nodepool_aarch64.readiness.cli',
     'nodepool_aarch64.imagecheck.cli',
+    'nodepool_aarch64.kolla.cli',
 )
 
 DESCRIPTION = """\

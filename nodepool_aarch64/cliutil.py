@@ -39,3 +39,30 @@ def writing(path):
     except OSError as e:
         raise InputError(e.filename or path, None, '',
                          f'cannot write: {e.strerror}')
+
+
+def parse_share(text):
+    """An argparse type for ``JOB=SHARE``: the share (above 0, at most 1)
+    of a job's node time it still takes, e.g. a Kolla build job building
+    only the images a change affects (``kolla-images``' node-minute
+    ratio)."""
+    job, sep, value = text.partition('=')
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not sep or not job or not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(
+            f'{text!r}: expected JOB=SHARE with a share above 0 and at '
+            'most 1')
+    return job, share
+
+
+def add_share_option(group):
+    group.add_argument(
+        '--affected-share', action='append', type=parse_share, default=[],
+        metavar='JOB=SHARE',
+        help='JOB holds its node for SHARE of each recorded duration: '
+             'the demand of a Kolla build job that builds only the images '
+             'a change affects (kolla-images; benchmarks/'
+             'kolla_affected.py prints the share); repeatable')

@@ -13,7 +13,7 @@ from nodepool_aarch64.capacity import control_cli
 from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import launcher_cli
 from nodepool_aarch64.capacity import options
-from nodepool_aarch64.cliutil import add_command, writing
+from nodepool_aarch64.cliutil import add_command, add_share_option, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 
@@ -205,6 +205,7 @@ def _demand_args(parser):
                              '(default: 1500)')
     g.add_argument('--weeks', type=int, default=1,
                    help='weeks of synthetic demand (default 1)')
+    add_share_option(g)
     g.add_argument('--seed', type=int, default=0,
                    help='shapes synthetic demand and simulated launch '
                         'times (default 0)')
@@ -257,8 +258,12 @@ def _load_demand(args, inv):
     labels = {label.name: label.name for label in inv.labels}
     if args.builds:
         source = args.builds[0]
-        demand = dm.combine(dm.from_zuul_builds(path, labels)
+        shares = dict(args.affected_share)
+        demand = dm.combine(dm.from_zuul_builds(path, labels, shares=shares)
                             for path in args.builds)
+    elif args.affected_share:
+        raise InputError('--affected-share', None, '', 'needs --builds '
+                         '(only Zuul builds name their job)')
     elif args.csv:
         source = args.csv[0]
         demand = dm.combine(dm.from_csv(path, labels) for path in args.csv)

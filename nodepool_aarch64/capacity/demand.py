@@ -169,15 +169,16 @@ class _Rows:
     def skip(self, reason, count=1):
         self.skipped[reason] = self.skipped.get(reason, 0) + count
 
-    def add(self, arrival, start, end, pipeline, label):
-        """A build that held a node from start to end, unless it cannot
-        be demand (``_implausible``), which is counted as skipped."""
+    def add(self, arrival, start, end, pipeline, label, share=1.0):
+        """A build that held a node from start to end (or ``share`` of
+        that), unless it cannot be demand (``_implausible``), which is
+        counted as skipped."""
         odd = _implausible(arrival, start, end)
         if odd:
             self.skip(odd)
         else:
             self.rows.append((arrival, pipeline, label,
-                              (end - start).total_seconds(),
+                              (end - start).total_seconds() * share,
                               (start - arrival).total_seconds()))
 
     def demand(self):
@@ -217,7 +218,7 @@ def _implausible(arrival, start, end):
     return None
 
 
-def from_zuul_builds(path, labels=None, text=None):
+def from_zuul_builds(path, labels=None, text=None, shares=None):
     """Read Zuul builds API JSON (a list of build objects).
 
     The node request is taken to arrive at the buildset's
@@ -226,7 +227,10 @@ def from_zuul_builds(path, labels=None, text=None):
     nodeset names to labels (nodesets not in it are counted in
     ``skipped`` and left out); None keeps every nodeset as its own label.
     Builds that never ran (no start or end time) are skipped too.
+    ``shares`` maps job names to the share of their node time they would
+    hold (a Kolla build job building only the images a change affects).
     """
+    shares = shares or {}
     if text is None:
         # Any encoding a demand file may come in; the document itself is
         # checked by the one reader of the builds API.
@@ -258,7 +262,7 @@ def from_zuul_builds(path, labels=None, text=None):
             raise InputError(path, None, f'{key}.end_time',
                              'expected a time after start_time')
         rows.add(arrival, start, end, build.get('pipeline') or 'unknown',
-                 label)
+                 label, shares.get(build.get('job_name'), 1.0))
     return rows.demand()
 
 

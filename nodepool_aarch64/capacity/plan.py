@@ -460,6 +460,10 @@ def windows(schedule, base, min_ready=None, base_ready=None):
         while t < end:
             day = t // sc.DAY
             upto = min(end, (day + 1) * sc.DAY)
+            if upto - t == sc.DAY:
+                # A weekly window cannot run from midnight to midnight
+                # (start equals end reads as empty): two halves can.
+                upto = t + sc.DAY // 2
             key = (t % sc.DAY, upto - day * sc.DAY, changed)
             groups.setdefault(key, []).append(day)
             t = upto

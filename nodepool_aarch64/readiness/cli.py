@@ -2,7 +2,7 @@
 
 import math
 
-from nodepool_aarch64.cliutil import add_command, writing
+from nodepool_aarch64.cliutil import add_command, add_share_option, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.readiness import criteria as crit
 from nodepool_aarch64.readiness import report
@@ -80,6 +80,7 @@ def register(subparsers):
                           'job timeouts, nodesets and current stages')
     cfg.add_argument('--timeout', type=int, metavar='SECONDS',
                      help='job timeout for jobs --zuul-d does not define')
+    add_share_option(cfg)
     _threshold_args(p)
     out = p.add_argument_group('output')
     out.add_argument('--format', choices=('text', 'json'), default='text')

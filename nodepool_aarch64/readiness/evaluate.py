@@ -165,15 +165,18 @@ def _capacity(job, counterpart, h):
         return None, 'no counterpart history to replay (give --pair)'
     if not set(h.labels_of(job)) & h.labels_of.inventory:
         return None, 'no label of the inventory in the job\'s nodeset'
+    share = dict(h.args.affected_share).get(job, 1.0)
     rows, gate, ratio = promotion.promotion_demand(
         job, h.arm64_builds, h.by_job[counterpart], h.labels_of,
-        h.labels_of.inventory)
+        h.labels_of.inventory, share=share)
     if not gate:
         return None, f'{counterpart} has no gate runs in the window'
     wait, _ = promotion.simulate_gate_wait(
         h.inv, rows, h.thresholds.slo_quantile, seed=h.args.seed)
+    affected = f', holding {share:g} of that (affected images only)' \
+        if share != 1.0 else ''
     return wait, (f'{gate} gate node requests replayed, Arm64 runs '
-                  f'{ratio:.2f}x as long')
+                  f'{ratio:.2f}x as long{affected}')
 
 
 def judge(job, counterpart, h):

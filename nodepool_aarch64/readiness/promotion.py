@@ -69,9 +69,11 @@ def _ran(build):
 
 
 def promotion_demand(job, arm64_builds, counterpart_builds, labels_of,
-                     inv_labels):
+                     inv_labels, share=1.0):
     """Rows (arrival, pipeline, label, hold) for the promoted job, and
-    the number of gate requests among them."""
+    the number of gate requests among them.  ``share`` scales the
+    promoted job's holds: a build job that builds only what a change
+    affects holds its node for that share of a full build."""
     rows = []
     for build in arm64_builds:
         if build.job == job or not _ran(build):
@@ -89,7 +91,8 @@ def promotion_demand(job, arm64_builds, counterpart_builds, labels_of,
     for build in counterpart_builds:
         if build.pipeline not in PROMOTED_PIPELINES or not _ran(build):
             continue
-        promoted = _request_rows(build, labels, build.duration * ratio)
+        promoted = _request_rows(build, labels,
+                                 build.duration * ratio * share)
         rows += promoted
         if build.pipeline == 'gate':
             gate += len(promoted)

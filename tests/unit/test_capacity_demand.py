@@ -78,6 +78,21 @@ class TestZuulBuilds(testtools.TestCase):
         self.assertEqual([1800.0, 3 * HOUR], demand.hold)
         self.assertEqual({'ubuntu-noble': 1, 'not run': 1}, demand.skipped)
 
+    def test_affected_share_scales_only_that_job(self):
+        # A Kolla build job that builds only what a change affects holds
+        # its node for that share of the recorded full build.
+        path = self.write([
+            zuul_build('kolla-build-debian-aarch64', 'check',
+                       'debian-bookworm-arm64', '2026-01-07T10:00:00',
+                       '2026-01-07T13:00:00'),
+            zuul_build('tox-py311-arm64', 'gate', 'debian-bookworm-arm64',
+                       '2026-01-06T09:00:00', '2026-01-06T09:30:00'),
+        ])
+        labels = {'debian-bookworm-arm64': 'debian-bookworm-arm64'}
+        demand = dm.from_zuul_builds(
+            path, labels, shares={'kolla-build-debian-aarch64': 0.25})
+        self.assertEqual([1800.0, 0.25 * 3 * HOUR], demand.hold)
+
     def test_builds_spanning_years_are_skipped_not_simulated(self):
         # One such record once kept the planner busy for a minute.
         path = self.write([

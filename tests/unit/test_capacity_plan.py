@@ -182,6 +182,22 @@ class TestWindowsYaml(testtools.TestCase):
         names = re.findall(r'name: (plan-\d+)', text)
         self.assertEqual(24, len(names))
 
+    def test_a_whole_day_becomes_windows_the_inventory_takes(self):
+        # A change that holds from midnight to midnight was written as
+        # start "00:00", end "00:00", which the inventory refuses as an
+        # empty window: plan --write-inventory and plan on builds failed.
+        schedule = sc.Schedule(('linaro-us',), [0, sc.DAY, 2 * sc.DAY],
+                               [(12,), (4,), (12,)])
+        found = pl.windows(schedule, {'linaro-us': 4})
+        self.assertTrue(found)
+        for window in found:
+            self.assertNotEqual(window['start'], window['end'], window)
+        covered = {(w['start'], w['end']) for w in found}
+        self.assertEqual({('00:00', '12:00'), ('12:00', '00:00')}, covered)
+        for window in found:
+            self.assertEqual(['mon', 'wed', 'thu', 'fri', 'sat', 'sun'],
+                             window['days'])
+
     def test_windows_are_written_as_people_write_them(self):
         from nodepool_aarch64.render import yamltext
         schedule = sc.Schedule(('linaro-us',), [0, 8 * sc.HOUR, 9 * sc.HOUR,

@@ -163,6 +163,37 @@ class TestCriteria(ReadinessCase):
         self.assertLess(
             shipped['metrics']['simulated-gate-wait-minutes'], 60)
 
+    def test_affected_share_is_the_promoted_demand(self):
+        # The same demand that cannot gate on a small cloud can once the
+        # job builds only what each change affects.
+        inventory = self.write(self.dir, 'small.yaml', SMALL_INVENTORY)
+        builds = rd.history('tox-py3-arm64', 'tox-py3', OK * 10,
+                            hours_apart=0.2, x86_duration=3600,
+                            arm_duration=3600)
+        args = ('tox-py3-arm64', '--inventory', inventory, '--min-clouds',
+                '1', '--timeout', '7200')
+        full = self.job(builds, *args)
+        affected = self.job(builds, *args, '--affected-share',
+                            'tox-py3-arm64=0.1')
+        self.assertFalse(self.criterion(full, 'capacity')['passed'])
+        self.assertTrue(self.criterion(affected, 'capacity')['passed'])
+        self.assertIn('holding 0.1 of that',
+                      self.criterion(affected, 'capacity')['detail'])
+        self.assertEqual('ready-for-gate', affected['verdict'])
+        # Another job's share changes nothing.
+        other = self.job(builds, *args, '--affected-share', 'x=0.1')
+        self.assertEqual(self.criterion(full, 'capacity')['value'],
+                         self.criterion(other, 'capacity')['value'])
+
+    def test_affected_share_must_be_a_share(self):
+        for bad in ('tox-py3-arm64=0', 'tox-py3-arm64=1.5', 'x', '=0.5',
+                    'x=nan-ish'):
+            code, out, err = self.run_cli(
+                'readiness', '--builds', 'b.json', '--affected-share', bad)
+            self.assertEqual(2, code, bad)
+            self.assertEqual(1, len(err.splitlines()), err)
+            self.assertIn('JOB=SHARE', err)
+
     def test_capacity_needs_a_counterpart(self):
         builds = [b for b in rd.history('tox-py3-arm64', 'tox-py3', OK)
                   if b['job_name'] != 'tox-py3']
