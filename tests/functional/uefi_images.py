@@ -107,7 +107,7 @@ VARIANTS = {
 }
 DEFAULTS = {'loader_path': 'EFI/BOOT/BOOTAA64.EFI', 'root_arg': None,
             'init': 'config-drive', 'table': 'gpt', 'console': 'ttyAMA0',
-            'free_mib': 64}
+            'free_mib': 64, 'files': {}, 'links': {}}
 
 
 def image_root():
@@ -209,6 +209,15 @@ def _build(root, spec, work, out):
         shutil.rmtree(os.path.join(stage, path), ignore_errors=True)
     _replace(stage, 'etc/hostname', IMAGE_HOSTNAME + '\n')
     _install_init(stage, spec['init'])
+    for rel, (text, mode) in sorted(spec['files'].items()):
+        os.makedirs(os.path.dirname(os.path.join(stage, rel)), exist_ok=True)
+        _replace(stage, rel, text, mode)
+    for rel, target in sorted(spec['links'].items()):
+        link = os.path.join(stage, rel)
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(target, link)
     fs_uuid = str(uuid.uuid4())
     loader = _grub(stage, spec, fs_uuid)
     esp = _esp(work, loader, spec['loader_path'])

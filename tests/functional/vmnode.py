@@ -27,6 +27,7 @@ into it, and this module's and uefi_images' source.
 
 import ctypes
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -74,11 +75,19 @@ import json
 import os
 import pwd
 import subprocess
+import time
 
 MOUNT = '/run/config-drive'
-device = subprocess.run(['blkid', '-t', 'LABEL=config-2', '-o', 'device'],
-                        capture_output=True, text=True).stdout.split()
-if not device:
+# The CD-ROM may show up after this starts: wait for it, not for every
+# device (systemd-udev-settle takes minutes under emulation).
+for attempt in range(120):
+    device = subprocess.run(
+        ['blkid', '-t', 'LABEL=config-2', '-o', 'device'],
+        capture_output=True, text=True).stdout.split()
+    if device:
+        break
+    time.sleep(0.5)
+else:
     raise SystemExit('no config drive (LABEL=config-2) found')
 os.makedirs(MOUNT, exist_ok=True)
 subprocess.run(['mount', '-o', 'ro', device[0], MOUNT], check=True)
@@ -107,8 +116,7 @@ print('config drive %s read: hostname %s, %d key(s)'
 READ_CONFIG_DRIVE_UNIT = '''[Unit]
 Description=Read the config drive (hostname, SSH keys)
 DefaultDependencies=no
-After=local-fs.target systemd-udev-settle.service
-Wants=systemd-udev-settle.service
+After=local-fs.target systemd-udevd.service
 Before=ssh.service systemd-user-sessions.service network-pre.target
 Wants=network-pre.target
 
@@ -144,7 +152,6 @@ def _key(*parts):
 
 def _write(root, rel, text, mode=0o644):
     path = os.path.join(root, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     if os.path.lexists(path):
         os.unlink(path)
     with open(path, 'w') as f:
@@ -152,21 +159,37 @@ def _write(root, rel, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def _enable(root, unit, target='multi-user.target'):
-    wants = os.path.join(root, 'etc', 'systemd', 'system', target + '.wants')
-    os.makedirs(wants, exist_ok=True)
-    link = os.path.join(wants, os.path.basename(unit))
-    if not os.path.lexists(link):
-        os.symlink(unit, link)
+# What makes a Debian root a cloud node, written into the image (not
+# the cached root, so changing them costs an image, not a root).
+NODE_FILES = {
+    'etc/fstab': (FSTAB, 0o644),
+    'usr/local/sbin/read-config-drive': (READ_CONFIG_DRIVE, 0o755),
+    'etc/systemd/system/read-config-drive.service': (
+        READ_CONFIG_DRIVE_UNIT, 0o644),
+    'etc/systemd/network/20-dhcp.network': (NETWORK, 0o644),
+    # No resolver daemon: qemu's user network answers DNS here.
+    'etc/resolv.conf': ('nameserver %s\n' % GUEST_DNS, 0o644),
+    # Nothing waits for "network online" longer than DHCP takes.
+    'etc/systemd/system/systemd-networkd-wait-online.service.d/'
+    'timeout.conf': (
+        '[Service]\nExecStart=\nExecStart=/lib/systemd/'
+        'systemd-networkd-wait-online --any --timeout=30\n', 0o644),
+}
+NODE_LINKS = {
+    'etc/systemd/system/multi-user.target.wants/read-config-drive.service':
+        '/etc/systemd/system/read-config-drive.service',
+    'etc/systemd/system/multi-user.target.wants/systemd-networkd.service':
+        '/lib/systemd/system/systemd-networkd.service',
+}
 
 
 def vm_root():
-    """The image root plus systemd, Docker and the node's setup, built
-    once per machine."""
+    """The image root plus systemd, Docker and what Kolla's jobs use,
+    built once per machine."""
     base = uefi_images.image_root()
     root = os.path.join(CACHE_DIR, 'arm64-%s-vm-%s' % (
-        arm64node.RELEASE, _key(base, VM_PACKAGES, _source(sys.modules[
-            __name__]))))
+        arm64node.RELEASE, _key(base, VM_PACKAGES,
+                                inspect.getsource(_install))))
     if os.path.exists(os.path.join(root, '.complete')):
         return root
     with cache_lock('.vm-root.lock'):
@@ -208,30 +231,17 @@ def _install(root):
         arm64node.in_root(root, 'ssh-keygen', '-A')
     finally:
         subprocess.run(['umount', '--lazy', proc], capture_output=True)
-    _write(root, 'etc/fstab', FSTAB)
-    _write(root, 'usr/local/sbin/read-config-drive', READ_CONFIG_DRIVE,
-           0o755)
-    _write(root, 'etc/systemd/system/read-config-drive.service',
-           READ_CONFIG_DRIVE_UNIT)
-    _enable(root, '/etc/systemd/system/read-config-drive.service')
-    _write(root, 'etc/systemd/network/20-dhcp.network', NETWORK)
-    _enable(root, '/lib/systemd/system/systemd-networkd.service')
-    # No resolver daemon: qemu's user network answers DNS here.
-    _write(root, 'etc/resolv.conf', 'nameserver %s\n' % GUEST_DNS)
-    # Nothing waits for "network online" longer than it takes DHCP.
-    _write(root, 'etc/systemd/system/systemd-networkd-wait-online.service.d/'
-           'timeout.conf', '[Service]\nExecStart=\nExecStart='
-           '/lib/systemd/systemd-networkd-wait-online --any --timeout=30\n')
 
 
 def node_image():
     """The node's raw image, built and passed by image-check once per
     machine; only an image that passed is ever returned."""
     root = vm_root()
-    spec = {'init': 'systemd', 'free_mib': FREE_MIB}
+    spec = {'init': 'systemd', 'free_mib': FREE_MIB, 'files': NODE_FILES,
+            'links': NODE_LINKS}
     directory = os.path.join(CACHE_DIR, 'vm-images')
     path = os.path.join(directory, 'node-%s.raw' % _key(
-        root, spec, _source(uefi_images), _source(sys.modules[__name__])))
+        root, spec, _source(uefi_images)))
     if os.path.exists(path):
         return path
     with cache_lock(os.path.join('vm-images', '.lock')):
@@ -245,6 +255,13 @@ def node_image():
                 % json.dumps(check)[-3000:])
         with open(path + '.image-check.json', 'w') as f:
             json.dump(check, f, indent=1)
+        # The image carries the host keys made when its root was built;
+        # Nodepool and the executor are told this one.
+        with open(os.path.join(root, 'etc', 'ssh',
+                               'ssh_host_ed25519_key.pub')) as f:
+            host_key = ' '.join(f.read().split()[:2])
+        with open(path + '.host-key', 'w') as f:
+            f.write(host_key + '\n')
         os.rename(unchecked, path)
     return path
 
@@ -299,7 +316,7 @@ class Arm64VM(fixtures.Fixture):
         image = self.image or node_image()
         os.makedirs(self.parent, exist_ok=True)
         self._keys()
-        self.host_key = self._host_key()
+        self.host_key = self._host_key(image)
         code, vars_template = qemu.firmware()
         self.port = processes.free_port()
         self.console_path = os.path.join(self.parent, 'console.log')
@@ -336,12 +353,9 @@ class Arm64VM(fixtures.Fixture):
             self.public_key = f.read().strip()
 
     @staticmethod
-    def _host_key():
-        # The image carries the host keys made when its root was built.
-        root = vm_root()
-        with open(os.path.join(root, 'etc', 'ssh',
-                               'ssh_host_ed25519_key.pub')) as f:
-            return ' '.join(f.read().split()[:2])
+    def _host_key(image):
+        with open(image + '.host-key') as f:
+            return f.read().strip()
 
     def _wait_for_ssh(self, timeout):
         deadline = time.monotonic() + timeout
