@@ -100,6 +100,12 @@ hostname = meta['hostname']
 with open('/etc/hostname', 'w') as f:
     f.write(hostname + '\n')
 subprocess.run(['hostname', hostname], check=True)
+# The node resolves its own name (sudo asks), as Debian's installer
+# and cloud-init set it up.
+with open('/etc/hosts') as f:
+    hosts = [line for line in f if not line.startswith('127.0.1.1')]
+with open('/etc/hosts', 'w') as f:
+    f.writelines(hosts + ['127.0.1.1 %s\n' % hostname])
 user = pwd.getpwnam('zuul')
 ssh = os.path.join(user.pw_dir, '.ssh')
 os.makedirs(ssh, mode=0o700, exist_ok=True)
