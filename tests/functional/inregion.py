@@ -328,6 +328,7 @@ class RegistryMirror(fixtures.Fixture):
         self.release = release
 
     def _setUp(self):
+        os.makedirs(self.workdir, exist_ok=True)
         storage = os.path.join(self.workdir, 'storage')
         subprocess.run(['cp', '-al', debian_image_storage(self.release),
                         storage], check=True)
