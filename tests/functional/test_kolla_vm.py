@@ -76,7 +76,7 @@ RUN printf '#!/bin/sh\n# Not reachable from this test machine.\nexit 0\n' \
 RUN rm -f /usr/local/bin/extrepo
 {{ super() }}
 {% endblock %}
-{% endraw %}"""
+"""
 
 
 def site_project(mirror_docker_port):
@@ -92,11 +92,15 @@ def site_project(mirror_docker_port):
                 # The China region serves no -large label; its regular
                 # Arm64 label is the one the node carries.
                 'nodeset': NODESET,
+                'required-projects': [OVERRIDES],
                 'vars': {
                     'kolla_build_images': IMAGES,
                     'kolla_build_retries': 0,
                     'kolla_build_threads': 2,
-                    'kolla_template_override': UNREACHABLE_OVERRIDE,
+                    'kolla_template_override_files': [
+                        "{{ ansible_user_dir }}/{{ (zuul.projects.values() "
+                        "| selectattr('name', 'equalto', '%s') | first)"
+                        ".src_dir }}/%s" % (OVERRIDES, OVERRIDE_FILE)],
                 }}},
         ]},
     }}]
@@ -136,6 +140,7 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
                     self.sources, path),
                 REQUIREMENTS: lambda path:
                     kolla_sources.make_requirements_repo(self.sources, path),
+                OVERRIDES: {OVERRIDE_FILE: UNREACHABLE_OVERRIDE},
             },
             site_files={'zuul.d/kolla.yaml': json.dumps(
                 site_project(self.registry_mirror.port))},
