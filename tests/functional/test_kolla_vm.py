@@ -62,8 +62,12 @@ WORK_ROOT = os.environ.get('NODEPOOL_AARCH64_VM_WORK', '/var/tmp')
 # What this machine cannot reach, left out of the images: the keys of
 # third-party repositories (fetched from their own sites and a
 # keyserver), and extrepo, which downloads its index from outside
-# Debian's archive and enables the OpenStack backports repository.
-UNREACHABLE_OVERRIDE = r"""
+# Debian's archive and enables the OpenStack backports repository.  A
+# site keeps such an override in a repository of its own, which the
+# build job requires.
+OVERRIDES = 'site/kolla-overrides'
+OVERRIDE_FILE = 'unreachable.j2'
+UNREACHABLE_OVERRIDE = r"""{% extends parent_template %}
 {% set base_apt_keys_override = [] %}
 {% set base_remote_apt_keys_override = [] %}
 {% block base_ubuntu_package_sources_list %}
