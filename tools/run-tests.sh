@@ -24,5 +24,5 @@ for env in $envs; do
     [ "$rc" -eq 0 ] || status=1
 done
 
-.venv/bin/python3 tools/summarize.py "$logdir" $envs
+.venv/bin/python3 tools/summarize.py "$logdir" $envs || status=1
 exit $status

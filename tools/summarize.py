@@ -2,6 +2,10 @@
 
 stestr prints "- Passed: N" style totals per run; lint and docs runs have
 none and count as one passed or failed test by their exit code.
+
+With NODEPOOL_AARCH64_FAIL_ON_SKIP=1 (as .ci/run sets it) a skipped test
+fails the run: a test that did not run is not a pass.  The exit status
+says so; the closing line still counts it as skipped.
 """
 
 import os
@@ -26,9 +30,16 @@ def main(logdir, envs):
         elif rc != 0 and not any(k == 'Failed' and int(n) for k, n in found):
             # The runner itself broke (import error, crash): count it.
             counts['Failed'] += 1
+    status = 0
+    if counts['Skipped'] and os.environ.get(
+            'NODEPOOL_AARCH64_FAIL_ON_SKIP') == '1':
+        print(f"{counts['Skipped']} tests skipped: a skipped test fails "
+              "this run (see each run's log for the reasons)")
+        status = 1
     print(f"{counts['Passed']} passed, {counts['Failed']} failed, "
           f"{counts['Skipped']} skipped")
+    return status
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2:])
+    sys.exit(main(sys.argv[1], sys.argv[2:]))

@@ -12,6 +12,7 @@ packages=(
     binfmt-support
     bubblewrap
     debootstrap
+    docker-registry
     default-jre-headless
     dosfstools
     e2fsprogs

@@ -1,9 +1,11 @@
 """The config drive Nova attaches: ISO 9660 labelled ``config-2``.
 
-Only what a guest needs to prove it read the drive is written:
+Only what a guest needs from the drive is written:
 ``openstack/latest/meta_data.json`` with the instance's hostname (what
-cloud-init and glean set the hostname from), next to empty network and
-vendor data as Nova writes them.
+cloud-init and glean set the hostname from) and, when given, the SSH
+public keys a user logs in with (Nova's ``public_keys``, keyed by the
+key pair's name), next to empty network and vendor data as Nova writes
+them.
 """
 
 import json
@@ -14,7 +16,7 @@ from nodepool_aarch64 import children
 LABEL = 'config-2'
 
 
-def metadata(hostname, instance_uuid):
+def metadata(hostname, instance_uuid, public_keys=None):
     return {
         'uuid': instance_uuid,
         'name': hostname,
@@ -22,20 +24,23 @@ def metadata(hostname, instance_uuid):
         'availability_zone': 'nova',
         'launch_index': 0,
         'meta': {},
-        'public_keys': {},
-        'keys': [],
+        'public_keys': dict(public_keys or {}),
+        'keys': [{'name': name, 'type': 'ssh', 'data': key}
+                 for name, key in sorted((public_keys or {}).items())],
         'files': [],
         'devices': [],
     }
 
 
-def build(out, hostname, instance_uuid):
-    """Write the config drive ISO to ``out``, a path or a file object."""
+def build(out, hostname, instance_uuid, public_keys=None):
+    """Write the config drive ISO to ``out``, a path or a file object;
+    ``public_keys`` maps key pair names to OpenSSH public key lines."""
     with children.temporary_directory(prefix='image-check-') as tree:
         latest = os.path.join(tree, 'openstack', 'latest')
         os.makedirs(latest)
         documents = {
-            'meta_data.json': metadata(hostname, instance_uuid),
+            'meta_data.json': metadata(hostname, instance_uuid,
+                                       public_keys),
             'network_data.json': {'links': [], 'networks': [],
                                   'services': []},
             'vendor_data.json': {},

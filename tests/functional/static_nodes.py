@@ -36,7 +36,9 @@ def _static_node(node, labels):
         'host-key': node.host_key,
         'host-key-checking': False,
         'python-path': '/usr/bin/python3',
-        'max-parallel-jobs': 1,
+        # A node may take more than one job at once (a VM node holds a
+        # paused buildset registry job while the build job uses it).
+        'max-parallel-jobs': getattr(node, 'max_parallel_jobs', 1),
     }
 
 

@@ -117,7 +117,8 @@ VARIANTS = {
     'ttys0': {'console': 'ttyS0'},
 }
 DEFAULTS = {'loader_path': 'EFI/BOOT/BOOTAA64.EFI', 'root_arg': None,
-            'init': 'config-drive', 'table': 'gpt', 'console': 'ttyAMA0'}
+            'init': 'config-drive', 'table': 'gpt', 'console': 'ttyAMA0',
+            'free_mib': 64, 'files': {}, 'links': {}}
 
 
 def image_root():
@@ -176,9 +177,19 @@ def image(variant):
     path = os.path.join(directory, f'{variant}-{key}.raw')
     with cache_lock(os.path.join('uefi-images', '.lock')):
         if not os.path.exists(path):
-            with tempfile.TemporaryDirectory(dir=directory) as work:
-                _build(root, spec, work, path + '.partial')
-            os.rename(path + '.partial', path)
+            assemble(root, spec, path)
+    return path
+
+
+def assemble(root, spec, path):
+    """Write the raw image of ``spec`` (DEFAULTS overridden) made from
+    ``root`` to ``path``, through ``path``.partial."""
+    spec = dict(DEFAULTS, **spec)
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory) as work:
+        _build(root, spec, work, path + '.partial')
+    os.rename(path + '.partial', path)
     return path
 
 
@@ -212,10 +223,19 @@ def _build(root, spec, work, out):
         shutil.rmtree(os.path.join(stage, path), ignore_errors=True)
     _replace(stage, 'etc/hostname', IMAGE_HOSTNAME + '\n')
     _install_init(stage, spec['init'])
+    for rel, (text, mode) in sorted(spec['files'].items()):
+        os.makedirs(os.path.dirname(os.path.join(stage, rel)), exist_ok=True)
+        _replace(stage, rel, text, mode)
+    for rel, target in sorted(spec['links'].items()):
+        link = os.path.join(stage, rel)
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(target, link)
     fs_uuid = str(uuid.uuid4())
     loader = _grub(stage, spec, fs_uuid)
     esp = _esp(work, loader, spec['loader_path'])
-    rootfs = _rootfs(work, stage, fs_uuid)
+    rootfs = _rootfs(work, stage, fs_uuid, spec['free_mib'])
     _disk(out, spec['table'], esp, rootfs)
 
 
@@ -229,6 +249,9 @@ def _replace(stage, rel, text, mode=0o644):
 
 
 def _install_init(stage, kind):
+    if kind == 'systemd':
+        # The root's own init (systemd-sysv's /sbin/init) stays.
+        return
     if kind == 'foreign':
         # An executable of the wrong architecture: passes every check the
         # initramfs makes, then fails to execute as PID 1.
@@ -272,10 +295,10 @@ def _esp(work, loader, loader_path):
     return esp
 
 
-def _rootfs(work, stage, fs_uuid):
+def _rootfs(work, stage, fs_uuid, free_mib):
     rootfs = os.path.join(work, 'root.img')
     used = int(_run('du', '-sm', '--apparent-size', stage).split()[0])
-    size = used + used // 4 + 64
+    size = used + used // 4 + free_mib
     _run('mke2fs', '-q', '-t', 'ext4', '-d', stage, '-L', 'cloudimg-rootfs',
          '-U', fs_uuid, '-E', 'root_owner=0:0', rootfs, f'{size}M')
     return rootfs
