@@ -1,6 +1,6 @@
 """Time Kolla's Arm64 build job on the full-system aarch64 VM node.
 
-Starts what ``tests/functional/test_kolla_vm.py`` starts (the region's
+Starts what ``tests/vm/test_kolla_vm.py`` starts (the region's
 mirror host, the VM node booted from the image-checked node image, a
 static-driver Nodepool and Zuul with an executor), pushes a change to
 Kolla's memcached template, waits for the build job, and prints, each
@@ -28,7 +28,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from tests.functional import test_kolla_vm as kv  # noqa: E402
+from tests.vm import test_kolla_vm as kv  # noqa: E402
 
 # Seconds: the part of .ci/run's 40-minute warm budget the Kolla VM test
 # may take, and the build job's own share of it.
