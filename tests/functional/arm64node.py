@@ -264,18 +264,24 @@ class Arm64Node(fixtures.Fixture):
 
     def ssh(self, command, timeout=60):
         """Run ``command`` on the node as the node user, over SSH."""
-        known_hosts = os.path.join(self.parent, 'known_hosts')
-        with open(known_hosts, 'w') as f:
-            f.write(f'[{self.host}]:{self.port} {self.host_key}\n')
-        try:
-            return subprocess.run(
-                ['ssh', '-i', self.private_key, '-p', str(self.port),
-                 '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
-                 '-o', f'UserKnownHostsFile={known_hosts}',
-                 '-o', 'StrictHostKeyChecking=yes',
-                 '-o', 'ConnectTimeout=10',
-                 f'{self.username}@{self.host}', command],
-                capture_output=True, text=True, timeout=timeout,
-                stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as e:
-            return subprocess.CompletedProcess(e.cmd, 124, '', 'timeout')
+        return ssh(self, command, timeout)
+
+
+def ssh(node, command, timeout=60):
+    """Run ``command`` on ``node`` (host, port, username, private_key,
+    host_key, parent) as its user, over SSH, checking its host key."""
+    known_hosts = os.path.join(node.parent, 'known_hosts')
+    with open(known_hosts, 'w') as f:
+        f.write(f'[{node.host}]:{node.port} {node.host_key}\n')
+    try:
+        return subprocess.run(
+            ['ssh', '-i', node.private_key, '-p', str(node.port),
+             '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
+             '-o', f'UserKnownHostsFile={known_hosts}',
+             '-o', 'StrictHostKeyChecking=yes',
+             '-o', 'ConnectTimeout=10',
+             f'{node.username}@{node.host}', command],
+            capture_output=True, text=True, timeout=timeout,
+            stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(e.cmd, 124, '', 'timeout')

@@ -21,7 +21,6 @@ machine's loopback as ``vmnode.HOST_FROM_GUEST``:
 
 import gzip
 import hashlib
-import http.server
 import json
 import os
 import shutil
@@ -98,39 +97,11 @@ class CachingMirror(rm.MirrorServer):
         with self._lock:
             self.upstream.append((rel, os.path.getsize(path)))
 
-    def start(self):
-        requests_seen = self.requests
-        directory = self.directory
-        mirror = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=directory, **kwargs)
-
-            def log_message(self, fmt, *args):
-                pass
-
-            def translate_path(self, path):
-                if path.startswith(PROXIED):
-                    return mirror.local(path) or os.path.join(
-                        directory, '.missing')
-                return super().translate_path(path)
-
-            def send_head(self):
-                requests_seen.append(self.path)
-                return super().send_head()
-
-        http.server.ThreadingHTTPServer.allow_reuse_address = True
-        self._server = http.server.ThreadingHTTPServer(
-            (self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
+    def resolve(self, url_path):
+        if not url_path.startswith(PROXIED):
+            return None
+        return self.local(url_path) or os.path.join(self.directory,
+                                                    '.missing')
 
 
 def mirror_tree(top, wheels):

@@ -10,6 +10,8 @@ import signal
 import socket
 import time
 
+from nodepool_aarch64 import children
+
 
 class ProcessLeak(Exception):
     pass
@@ -22,14 +24,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def group_alive(pgid):
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+# One answer to "is that group still there?" for commands and harness.
+group_alive = children.group_alive
 
 
 def stop_group(proc, sig=signal.SIGINT, grace=20.0):

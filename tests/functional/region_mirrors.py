@@ -236,9 +236,15 @@ class MirrorServer:
     def url(self):
         return f'http://{self.host}:{self.port}'
 
+    def resolve(self, url_path):
+        """The file that answers ``url_path`` when it is not the tree's
+        own (a proxy's cache, say); None serves it from the tree."""
+        return None
+
     def start(self):
         requests = self.requests
         directory = self.directory
+        mirror = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             protocol_version = 'HTTP/1.1'
@@ -248,6 +254,11 @@ class MirrorServer:
 
             def log_message(self, fmt, *args):
                 pass
+
+            def translate_path(self, path):
+                found = mirror.resolve(path)
+                return found if found is not None else \
+                    super().translate_path(path)
 
             def send_head(self):
                 requests.append(self.path)

@@ -385,18 +385,4 @@ class Arm64VM(fixtures.Fixture):
 
     def ssh(self, command, timeout=60):
         """Run ``command`` on the node as the node user, over SSH."""
-        known_hosts = os.path.join(self.parent, 'known_hosts')
-        with open(known_hosts, 'w') as f:
-            f.write(f'[{self.host}]:{self.port} {self.host_key}\n')
-        try:
-            return subprocess.run(
-                ['ssh', '-i', self.private_key, '-p', str(self.port),
-                 '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
-                 '-o', f'UserKnownHostsFile={known_hosts}',
-                 '-o', 'StrictHostKeyChecking=yes',
-                 '-o', 'ConnectTimeout=10',
-                 f'{self.username}@{self.host}', command],
-                capture_output=True, text=True, timeout=timeout,
-                stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as e:
-            return subprocess.CompletedProcess(e.cmd, 124, '', 'timeout')
+        return arm64node.ssh(self, command, timeout)
