@@ -312,8 +312,17 @@ class TestJobs(testtools.TestCase):
         both = ['playbooks/kolla/docker.yaml', 'playbooks/kolla/pre.yaml']
         for name in ('kolla-build-aarch64-base', 'kolla-ansible-aarch64-base'):
             self.assertEqual([both], self.pre_runs(name), name)
-        self.assertEqual([['playbooks/kolla/docker.yaml']],
+
+    def test_the_buildset_registry_needs_no_docker(self):
+        # Debian's docker-registry package from the region's mirror: no
+        # dockerd, and no image from Docker Hub.
+        self.assertEqual([[]],
                          self.pre_runs('kolla-aarch64-buildset-registry'))
+        with open(os.path.join(zuulparse.REPO_ROOT,
+                               'playbooks/kolla/registry.yaml')) as f:
+            text = f.read()
+        self.assertIn('name: docker-registry', text)
+        self.assertNotIn('docker run', text)
 
     def test_kolla_dockerfiles_need_no_docker(self):
         name = 'kolla-dockerfiles-aarch64'
