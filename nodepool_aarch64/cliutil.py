@@ -66,3 +66,15 @@ def add_share_option(group):
              'the demand of a Kolla build job that builds only the images '
              'a change affects (kolla-images; benchmarks/'
              'kolla_affected.py prints the share); repeatable')
+
+
+def positive_seconds(value):
+    """argparse type: a whole, positive number of seconds."""
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f'{value!r} is not a positive '
+                                         'number of seconds')
+    return seconds

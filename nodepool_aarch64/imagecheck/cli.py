@@ -1,10 +1,9 @@
 """``nodepool-aarch64 image-check``: boot an image as Nova would, once."""
 
-import argparse
 import os
 
 from nodepool_aarch64 import model
-from nodepool_aarch64.cliutil import add_command
+from nodepool_aarch64.cliutil import add_command, positive_seconds
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
@@ -55,7 +54,8 @@ def register(subparsers):
     parser.add_argument('image', metavar='IMAGE', help='disk image file')
     parser.add_argument('--format', choices=('raw', 'qcow2'),
                         help='image format (default: read from the image)')
-    parser.add_argument('--timeout', type=_seconds, default=DEFAULT_TIMEOUT,
+    parser.add_argument('--timeout', type=positive_seconds,
+                        default=DEFAULT_TIMEOUT,
                         metavar='SECONDS', help='longest a boot may take '
                         '(default %(default)s)')
     parser.add_argument('--inventory', metavar='FILE',
@@ -75,17 +75,6 @@ def register(subparsers):
     parser.add_argument('--output-format', choices=('text', 'json'),
                         default='text', help='how to print the result')
     parser.set_defaults(func=main)
-
-
-def _seconds(value):
-    try:
-        seconds = int(value)
-    except ValueError:
-        seconds = 0
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f'{value!r} is not a positive '
-                                         'number of seconds')
-    return seconds
 
 
 def boot_settings(args):

@@ -1,9 +1,8 @@
 """``nodepool-aarch64 kolla-images``: the Kolla images a change affects."""
 
-import argparse
 import json
 
-from nodepool_aarch64.cliutil import add_command
+from nodepool_aarch64.cliutil import add_command, positive_seconds
 from nodepool_aarch64.kolla import affected
 from nodepool_aarch64.kolla import render
 
@@ -61,24 +60,13 @@ def register(subparsers):
     parser.add_argument('--profile', action='append', default=[],
                         metavar='NAME', help='kolla-build --profile; may '
                         'be given more than once (default: every image)')
-    parser.add_argument('--timeout', type=_seconds,
+    parser.add_argument('--timeout', type=positive_seconds,
                         default=render.RENDER_TIMEOUT, metavar='SECONDS',
                         help='longest one revision may take to render '
                         '(default %(default)s)')
     parser.add_argument('--format', choices=('text', 'json'),
                         default='text', help='how to print the selection')
     parser.set_defaults(func=main)
-
-
-def _seconds(value):
-    try:
-        seconds = int(value)
-    except ValueError:
-        seconds = 0
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f'{value!r} is not a positive '
-                                         'number of seconds')
-    return seconds
 
 
 def main(args):
