@@ -46,7 +46,7 @@ def default_paths(tmp):
 
 def nodepool_files(paths):
     sys.path.insert(0, REPO)
-    from nodepool_aarch64.check import configset
+    from nodepool_aarch64.formats import configset
     return [f.path for f in configset.load(paths).nodepool]
 
 

@@ -22,8 +22,8 @@ import voluptuous as v
 import yaml
 
 from nodepool_aarch64 import model
-from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import yamlutil
 from nodepool_aarch64.inventory import schema
 
 # Clouds name flavors freely ("8 GB Performance"): any non-empty string.

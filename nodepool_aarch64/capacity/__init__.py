@@ -13,7 +13,7 @@ report    PNG plots and a Markdown page
 apply     the launcher config for an instant, written only when valid
 launcher_apply
           the same capacity as a zuul-launcher config change
-formats   the commands' text tables and JSON
+show      the commands' text tables and JSON
 cli, launcher_cli, options
           the command line: options, printing and exit codes
 

@@ -12,11 +12,11 @@ reload for nothing.
 import os
 
 from nodepool_aarch64.engines.nodepool import validate_text
-from nodepool_aarch64.render import nodepool as render_nodepool
 from nodepool_aarch64.errors import InputError
-from nodepool_aarch64.render.write import (atomic_write, remove_stale,
-                                           unchanged)
-from nodepool_aarch64.render.yamltext import dump
+from nodepool_aarch64.formats.write import (atomic_write, remove_stale,
+                                            unchanged)
+from nodepool_aarch64.formats.yamltext import dump
+from nodepool_aarch64.render import nodepool as render_nodepool
 
 UNCHANGED, REPLACED, INVALID = 'unchanged', 'replaced', 'invalid'
 # A temporary file this old was left by a killed run, not by one still

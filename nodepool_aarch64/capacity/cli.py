@@ -1,7 +1,7 @@
 """``nodepool-aarch64 capacity``: quota, apply, simulate, plan, report.
 
 The options, their checks, what each action prints and its exit code.
-What is compared lives in ``compare``, how it is shown in ``formats``.
+What is compared lives in ``compare``, how it is shown in ``show``.
 """
 
 import math
@@ -10,9 +10,9 @@ import re
 import sys
 
 from nodepool_aarch64.capacity import control_cli
-from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import launcher_cli
 from nodepool_aarch64.capacity import options
+from nodepool_aarch64.capacity import show
 from nodepool_aarch64.cliutil import add_command, add_share_option, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
@@ -106,15 +106,15 @@ def run_quota(args):
     if args.write_facts:
         _write_facts(args.write_facts, *quota.as_facts(results), results)
     if args.format == 'json':
-        print(formats.as_json([r.as_dict() for r in results]))
+        print(show.as_json([r.as_dict() for r in results]))
     else:
-        print(formats.quota_table(results))
+        print(show.quota_table(results))
     return 0 if all(r.status == 'ok' for r in results) else 1
 
 
 def _write_facts(path, regions, dropped, results):
     from nodepool_aarch64 import cloudfacts
-    from nodepool_aarch64.render.write import atomic_write
+    from nodepool_aarch64.formats.write import atomic_write
     if not regions:
         # Facts with no cloud in them are worse than yesterday's facts.
         print(f'{path}: no region answered; the facts are left as they '
@@ -183,7 +183,7 @@ def run_apply(args):
     for error in errors:
         print(f'{args.output}: not replaced: {error}', file=sys.stderr)
     print(f'{args.output}: {status} (launcher {launcher} at '
-          f'{formats.instant(inv, at)})')
+          f'{show.instant(inv, at)})')
     return 1 if status == apply.INVALID else 0
 
 
@@ -343,9 +343,9 @@ def run_simulate(args):
     if demand.skipped:
         summary['skipped'] = demand.skipped
     if args.format == 'json':
-        print(formats.as_json(summary))
+        print(show.as_json(summary))
     else:
-        print(formats.summary_text(summary))
+        print(show.summary_text(summary))
     return 0
 
 
@@ -490,7 +490,7 @@ def run_plan(args):
 def _write_plan(outputs):
     """Both outputs or neither: an inventory written beside windows that
     failed would be half a plan."""
-    from nodepool_aarch64.render.write import atomic_write_all
+    from nodepool_aarch64.formats.write import atomic_write_all
     outputs = [(path, text) for path, text in outputs if path]
     try:
         atomic_write_all(outputs)
@@ -502,9 +502,9 @@ def _write_plan(outputs):
 def _print_plan(args, out, section):
     if args.format == 'json':
         out['capacity-yaml'] = section
-        print(formats.as_json(out))
+        print(show.as_json(out))
     else:
-        print(formats.plan_text(out))
+        print(show.plan_text(out))
 
 
 def _report_parser(sub):
@@ -543,7 +543,7 @@ def run_report(args):
             best = compare.measure(objectives, plan.result)
             warning = (f'No plan meets {slo}: not even full quota at all '
                        f'times with warm nodes (best: '
-                       f'{formats.minutes(best)} min).')
+                       f'{show.minutes(best)} min).')
             notes.append(warning)
     schedules, results = compare.simulate_scenarios(scenarios, demand,
                                                     pools, args.seed)

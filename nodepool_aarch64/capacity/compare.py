@@ -3,7 +3,7 @@
 ``simulate``, ``plan`` and ``report`` weigh the inventory's own windows,
 full quota, static configs and a plan by simulating each against the
 same demand.  This module builds those schedules and the comparison the
-commands show (``formats`` turns it into text).
+commands show (``show`` turns it into text).
 """
 
 from nodepool_aarch64 import sizing

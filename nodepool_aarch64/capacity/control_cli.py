@@ -4,10 +4,10 @@ import dataclasses
 import datetime
 import sys
 
-from nodepool_aarch64 import texttable
-from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import options
+from nodepool_aarch64.capacity import show
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import texttable
 
 DESCRIPTION = """\
 Keep a wait objective (default gate p95 <= 10 min over a rolling 7 days)
@@ -130,7 +130,7 @@ def _simulate(args, inv, demand):
     out = replay.replay(demand, pools, label_providers, objective, guards,
                         initial, policy, forecast, args.seed)
     if args.format == 'json':
-        print(formats.as_json(out))
+        print(show.as_json(out))
     else:
         print(_table(out))
     return 0
@@ -260,7 +260,7 @@ def _metrics_after(args, decision, state):
 def _write_metrics(path, decision=None, state=None, actions=0,
                    last_action=None, error=None, error_time=None):
     from nodepool_aarch64.capacity import metrics
-    from nodepool_aarch64.render.write import atomic_write
+    from nodepool_aarch64.formats.write import atomic_write
     if error is None:
         error, error_time = metrics.previous_error(path)
     elif isinstance(error_time, datetime.datetime):

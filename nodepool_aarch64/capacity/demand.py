@@ -13,10 +13,10 @@ import io
 import math
 import random
 
-from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.capacity.schedule import HOUR, WEEK, week_start
 from nodepool_aarch64.errors import InputError
-from nodepool_aarch64.readfile import read_bytes
+from nodepool_aarch64.formats import zuulbuilds
+from nodepool_aarch64.formats.readfile import read_bytes
 
 UTC = datetime.timezone.utc
 

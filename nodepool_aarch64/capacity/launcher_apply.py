@@ -26,8 +26,8 @@ import yaml
 from nodepool_aarch64 import children
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.errors import InputError
-from nodepool_aarch64.render.write import atomic_write
-from nodepool_aarch64.yamlutil import read_text_and_bom
+from nodepool_aarch64.formats.write import atomic_write
+from nodepool_aarch64.formats.yamlutil import read_text_and_bom
 
 UNCHANGED, COMMITTED, WRITTEN = 'unchanged', 'committed', 'written'
 # An index.lock this old was left by a killed git, not one still

@@ -1,7 +1,7 @@
 """``nodepool-aarch64 capacity apply-zuul-launcher``."""
 
-from nodepool_aarch64.capacity import formats
 from nodepool_aarch64.capacity import options
+from nodepool_aarch64.capacity import show
 from nodepool_aarch64.inventory import load_inventory
 
 DEFAULT_FILE = 'zuul.d/zuul-launcher.yaml'
@@ -43,7 +43,7 @@ def run(args):
     at = options.at(args)
     status, edits = launcher_apply.apply(args.checkout, args.file, inv, at,
                                          commit=args.commit)
-    print(f'{args.file}: {status} (at {formats.instant(inv, at)})')
+    print(f'{args.file}: {status} (at {show.instant(inv, at)})')
     for edit in edits:
         print(f'  {edit}')
     return 0

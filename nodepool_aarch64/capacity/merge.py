@@ -13,9 +13,9 @@ import os
 import tempfile
 
 from nodepool_aarch64 import sizing
-from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.capacity import plan as pl
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import yamlutil
 from nodepool_aarch64.inventory import load_inventory
 
 

@@ -24,7 +24,7 @@ import math
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.capacity import simulate as sim
-from nodepool_aarch64.render import yamltext
+from nodepool_aarch64.formats import yamltext
 
 
 class ObjectiveError(ValueError):

@@ -30,8 +30,8 @@ import requests.exceptions
 
 from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing as sizing_mod
-from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import yamlutil
 
 # Per HTTP call: seconds to wait, and retries for connection failures
 # and for 5xx answers keystoneauth considers retriable.

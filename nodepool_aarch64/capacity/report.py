@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
 from nodepool_aarch64 import timeutil  # noqa: E402
-from nodepool_aarch64.render.write import write_files  # noqa: E402
+from nodepool_aarch64.formats.write import write_files  # noqa: E402
 
 DEMAND_PNG = 'demand-capacity.png'
 WAITS_PNG = 'waits.png'

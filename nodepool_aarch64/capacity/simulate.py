@@ -22,6 +22,7 @@ import math
 import random
 
 from nodepool_aarch64.capacity.schedule import WEEK
+from nodepool_aarch64.stats import percentile
 
 # Zuul pipeline precedence mapped to a sort key (lower is served first).
 PRECEDENCE = {'gate': 0, 'check': 1, 'check-arm64': 2, 'experimental': 2}
@@ -169,15 +170,6 @@ def _minutes(seconds):
     if seconds == math.inf:
         return 'inf'
     return round(seconds / 60.0, 2)
-
-
-def percentile(values, q):
-    """Nearest-rank percentile; ``inf`` counts as the largest value."""
-    if not values:
-        return float('nan')
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def simulate(demand, pools, schedule, precedence=None, seed=0,

@@ -10,9 +10,9 @@ stanzas) or from a plain file, one label name a line.
 import dataclasses
 import urllib.parse
 
-from nodepool_aarch64 import yamlutil
-from nodepool_aarch64 import zuulweb
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import yamlutil
+from nodepool_aarch64.formats import zuulweb
 
 # A tenant's label list is a few hundred names; anything far larger is
 # not a label list.

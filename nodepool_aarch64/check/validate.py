@@ -9,9 +9,9 @@ right line.
 
 import re
 
-from nodepool_aarch64 import yamlutil
-from nodepool_aarch64.check import findings
 from nodepool_aarch64.engines import nodepool
+from nodepool_aarch64.formats import findings
+from nodepool_aarch64.formats import yamlutil
 
 CODE = 'NPA001'
 DOC = "Nodepool's own validator (config-validate) rejects the file"

@@ -5,11 +5,11 @@ import os
 from nodepool_aarch64 import model
 from nodepool_aarch64.cliutil import add_command, positive_seconds
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats.readfile import is_regular_or_absent
 from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
 from nodepool_aarch64.imagecheck import report
 from nodepool_aarch64.imagecheck import run
-from nodepool_aarch64.readfile import is_regular_or_absent
 
 DEFAULT_TIMEOUT = 600
 

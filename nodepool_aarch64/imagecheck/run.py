@@ -14,10 +14,10 @@ import time
 import uuid
 
 from nodepool_aarch64 import children
+from nodepool_aarch64.formats.write import atomic_write
 from nodepool_aarch64.imagecheck import configdrive
 from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
-from nodepool_aarch64.render.write import atomic_write
 
 QCOW2_MAGIC = b'QFI\xfb'
 POLL_SECONDS = 0.25

@@ -10,9 +10,9 @@ import voluptuous as v
 from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing
 from nodepool_aarch64 import timeutil
-from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.engines import nodepool
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import yamlutil
 from nodepool_aarch64.inventory import schema
 
 DEFAULT_INVENTORY = os.path.join(

@@ -5,8 +5,8 @@ import dataclasses
 import datetime
 import math
 
-from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import zuulbuilds
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.readiness import criteria as crit
 from nodepool_aarch64.readiness import metrics

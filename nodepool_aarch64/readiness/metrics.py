@@ -11,9 +11,9 @@ there (without a counterpart, every job failure counts).
 import collections
 import re
 
-from nodepool_aarch64 import zuulbuilds
-from nodepool_aarch64.capacity.simulate import percentile
+from nodepool_aarch64.formats import zuulbuilds
 from nodepool_aarch64.readiness import pairing
+from nodepool_aarch64.stats import percentile
 
 DAY = 86400
 # Numbers, hashes and addresses differ between two reports of the same

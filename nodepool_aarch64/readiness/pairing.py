@@ -8,8 +8,8 @@ Arm64 caused (only the Arm64 job fails).
 """
 
 from nodepool_aarch64 import model
-from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import zuulbuilds
 
 ARM64_TOKENS = tuple(f'-{name}' for name in model.ARM64_NAMES)
 

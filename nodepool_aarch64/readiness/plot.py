@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use('Agg')  # files only; no display on servers or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
-from nodepool_aarch64.render.write import write_files  # noqa: E402
+from nodepool_aarch64.formats.write import write_files  # noqa: E402
 
 
 def file_name(job):

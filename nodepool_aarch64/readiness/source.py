@@ -10,9 +10,9 @@ never stops paging ends in one line, not a stuck cron job.
 
 import urllib.parse
 
-from nodepool_aarch64 import zuulbuilds
-from nodepool_aarch64 import zuulweb
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import zuulbuilds
+from nodepool_aarch64.formats import zuulweb
 
 PAGE = 500
 MAX_PAGES = 1000

@@ -1,7 +1,8 @@
 """What a project's zuul.d says about a job: its stage, timeout, nodes.
 
-Files are read by the checker's reader (``check.configset``), so a
-zuul.d or a ``.zuul.yaml`` is parsed once, the same way, with lines.
+Files are read by the one reader of Zuul config
+(``formats.configset``), the checker's too, so a zuul.d or a
+``.zuul.yaml`` is parsed once, the same way, with lines.
 
 A job's stage is where a project runs it: ``experimental``,
 ``check-arm64`` (the non-voting pipeline, or non-voting in check), or
@@ -11,7 +12,7 @@ name; the change printed is that name, at the line that holds it when
 the project stanza is among the files read.
 """
 
-from nodepool_aarch64.check import configset as configset_mod
+from nodepool_aarch64.formats import configset
 
 STAGES = ('experimental', 'check-arm64', 'gate')
 UNKNOWN = 'unknown'
@@ -36,7 +37,7 @@ class ZuulConfig:
     """Jobs, nodesets and project pipelines from Zuul config files."""
 
     def __init__(self, paths):
-        loaded = configset_mod.load(paths)
+        loaded = configset.load(paths)
         self.jobs = {}        # name -> [job body, ...] (variants)
         self.nodesets = {}    # name -> [label, ...]
         self.templates = {}   # name -> {job: stage}

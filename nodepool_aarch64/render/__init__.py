@@ -5,12 +5,12 @@ turns it into the set of files (relative path -> YAML text), so nothing is
 written until everything has rendered.
 """
 
+from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.render import docs
 from nodepool_aarch64.render import flavors
 from nodepool_aarch64.render import mirrors
 from nodepool_aarch64.render import nodepool
 from nodepool_aarch64.render import zuul
-from nodepool_aarch64.render.yamltext import dump
 
 NODESETS = 'zuul.d/nodesets.yaml'
 ZUUL_LAUNCHER = 'zuul.d/zuul-launcher.yaml'

@@ -4,11 +4,11 @@ import os
 import sys
 
 from nodepool_aarch64 import sizing
-from nodepool_aarch64 import texttable
 from nodepool_aarch64.cliutil import add_command, parse_at, writing
+from nodepool_aarch64.formats import texttable
+from nodepool_aarch64.formats.write import unchanged, write_files
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import COMMITTED, render_all
-from nodepool_aarch64.render.write import unchanged, write_files
 
 DESCRIPTION = """\
 Render an inventory to:

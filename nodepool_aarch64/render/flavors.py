@@ -1,7 +1,7 @@
 """Every flavor a provider boots must be mapped to the cloud's name."""
 
-from nodepool_aarch64 import yamlutil
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import yamlutil
 
 
 def unmapped(inv):

@@ -24,7 +24,7 @@ import time
 import fixtures
 import yaml
 
-from nodepool_aarch64.render.write import atomic_write
+from nodepool_aarch64.formats.write import atomic_write
 from tests.functional import artefacts
 from tests.functional import fake_cloud
 from tests.functional import launcher as launcher_mod

@@ -13,9 +13,9 @@ import sys
 
 import yaml
 
+from nodepool_aarch64.formats.write import write_files
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
-from nodepool_aarch64.render.write import write_files
 from tests.functional import zuul_services
 from tests.functional.gitrepos import make_repo as _make_repo
 

@@ -25,9 +25,9 @@ import testtools
 import yaml
 
 from nodepool_aarch64 import cli
+from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
-from nodepool_aarch64.render.yamltext import dump
 from tests.functional import arm64node
 from tests.functional import artefacts
 from tests.functional import control_history

@@ -12,9 +12,9 @@ import fixtures
 import testtools
 
 from nodepool_aarch64 import cli
+from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
-from nodepool_aarch64.render.yamltext import dump
 from tests import zuulparse
 
 # Monday 10:00 UTC is outside the shipped weekday-peak window (13-21),

@@ -199,7 +199,7 @@ class TestWindowsYaml(testtools.TestCase):
                              window['days'])
 
     def test_windows_are_written_as_people_write_them(self):
-        from nodepool_aarch64.render import yamltext
+        from nodepool_aarch64.formats import yamltext
         schedule = sc.Schedule(('linaro-us',), [0, 8 * sc.HOUR, 9 * sc.HOUR,
                                                 sc.DAY + 8 * sc.HOUR,
                                                 sc.DAY + 9 * sc.HOUR],

@@ -8,10 +8,10 @@ import fixtures
 import testtools
 import yaml
 
-from nodepool_aarch64.check import configset
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.check import validate
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import configset
 from tests.unit import test_check_rules as base
 
 

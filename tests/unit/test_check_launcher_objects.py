@@ -14,9 +14,9 @@ import fixtures
 import testtools
 
 from nodepool_aarch64.check import runner
+from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
-from nodepool_aarch64.render.yamltext import dump
 
 
 class TestRenderedLauncherObjects(testtools.TestCase):

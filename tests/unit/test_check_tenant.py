@@ -14,15 +14,15 @@ import yaml
 from zuul.lib import yamlutil as zuul_yamlutil
 
 from nodepool_aarch64 import cli
-from nodepool_aarch64 import yamlutil
-from nodepool_aarch64 import zuulweb
 from nodepool_aarch64.check import report
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.check import tenant as tenant_mod
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import yamlutil
+from nodepool_aarch64.formats import zuulweb
+from nodepool_aarch64.formats.write import write_files
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
-from nodepool_aarch64.render.write import write_files
 from tests import localhttp
 from tests.unit import test_check_rules as base
 from tests.unit.test_realworld import REALWORLD

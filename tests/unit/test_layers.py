@@ -1,14 +1,17 @@
 """The walls between layers, checked on the package's source.
 
-doc/source and the design promise three: the model imports nothing of
-the project but the leaf ``timeutil``; ``check`` never imports
-``render`` (a check that trusted the renderer could not catch its
-mistakes); and only command-line modules (``cli.py``, ``*_cli.py``)
-print, write to the terminal or exit, so every library function can be
-called from another command or a test.  Two more keep those walls
-cheap to hold: no library module imports a command-line module, and
-the wrappers around the engines (``engines/``) import nothing of the
-project.
+doc/source/architecture.rst draws the floors and names these walls.
+The model imports nothing of the project but the leaf ``timeutil``;
+``formats`` (every outside format: bounded reads, YAML in and out,
+atomic writes, text tables, Zuul's builds, zuul-web, config sets and
+findings) is a floor below every feature, importing only the leaves,
+the engine wrappers and itself; ``check`` never imports ``render`` (a
+check that trusted the renderer could not catch its mistakes); and
+only command-line modules (``cli.py``, ``*_cli.py``) print, write to
+the terminal or exit, so every library function can be called from
+another command or a test.  Two more keep those walls cheap to hold:
+no library module imports a command-line module, and the wrappers
+around the engines (``engines/``) import nothing of the project.
 """
 
 import ast
@@ -20,6 +23,13 @@ import nodepool_aarch64
 
 PACKAGE = os.path.dirname(nodepool_aarch64.__file__)
 NAME = 'nodepool_aarch64'
+# Modules that import nothing of the project; anything may import them.
+LEAVES = ('nodepool_aarch64.errors', 'nodepool_aarch64.timeutil',
+          'nodepool_aarch64.stats')
+FLOOR = 'nodepool_aarch64.formats'
+# The features, each a package above the floor.
+FEATURES = ('render', 'check', 'capacity', 'readiness', 'imagecheck',
+            'kolla')
 
 
 def sources():
@@ -121,6 +131,34 @@ class TestWalls(testtools.TestCase):
             project_imports(self.modules['nodepool_aarch64.model']))
         self.assertEqual(
             set(), project_imports(self.modules['nodepool_aarch64.timeutil']))
+
+    def test_leaves_import_nothing_of_the_project(self):
+        for module in LEAVES:
+            self.assertEqual(set(), project_imports(self.modules[module]),
+                             module)
+
+    def test_formats_is_a_floor(self):
+        floor = [m for m in self.modules if m.startswith(FLOOR + '.')]
+        self.assertIn(FLOOR + '.zuulweb', floor)
+        allowed = (NAME, FLOOR, NAME + '.engines') + LEAVES
+        for module in floor:
+            above = {name for name in project_imports(self.modules[module])
+                     if name not in allowed
+                     and not name.startswith((FLOOR + '.',
+                                              NAME + '.engines.'))
+                     and name.rsplit('.', 1)[0] not in LEAVES}
+            self.assertEqual(set(), above, module)
+
+    def test_no_feature_holds_what_the_floor_reads(self):
+        """A feature imports an outside format from the floor, never
+        from another feature: the reader and writer are shared, the
+        features stay apart where they need not meet."""
+        floor = {m.rsplit('.', 1)[-1] for m in self.modules
+                 if m.startswith(FLOOR + '.')}
+        for module in self.modules:
+            parts = module.split('.')
+            if len(parts) > 2 and parts[1] in FEATURES:
+                self.assertNotIn(parts[-1], floor - {'configset'}, module)
 
     def test_check_never_imports_render(self):
         for module, tree in self.modules.items():

@@ -17,10 +17,10 @@ from nodepool.driver.openstack import adapter
 import testtools
 import yaml
 
-from nodepool_aarch64.check import configset
-from nodepool_aarch64.engines import nodepool as nodepool_engine
-from nodepool_aarch64.model import Flavor
 from nodepool_aarch64.check.rules.flavors import flavor_by_ram
+from nodepool_aarch64.engines import nodepool as nodepool_engine
+from nodepool_aarch64.formats import configset
+from nodepool_aarch64.model import Flavor
 
 # Ties on RAM are where a RAM-only sort went wrong: Nodepool breaks them
 # by name.

@@ -455,7 +455,7 @@ class TestBadInput(ReadinessCase):
         self.assertIn('bad.json:1: not UTF-8 text', err)
 
     def test_huge_file(self):
-        from nodepool_aarch64 import zuulbuilds
+        from nodepool_aarch64.formats import zuulbuilds
         self.useFixture(fixtures.MockPatchObject(
             zuulbuilds, 'MAX_BYTES', 100))
         err = self.bad(json.dumps([rd.build('x')]))

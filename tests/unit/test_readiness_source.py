@@ -10,8 +10,8 @@ import time
 
 import fixtures
 
-from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import zuulbuilds
 from nodepool_aarch64.readiness import source
 from tests import base
 from tests import localhttp

@@ -14,10 +14,10 @@ import nodepool.config
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats.write import write_files
 from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
 from nodepool_aarch64.render import render_all
 from nodepool_aarch64.render.nodepool import launcher_config
-from nodepool_aarch64.render.write import write_files
 from tests import base
 
 UTC = datetime.timezone.utc
@@ -219,7 +219,7 @@ class TestYamlText(base.TestCase):
 
     def test_fast_and_reference_emitters_agree_on_every_render(self):
         from nodepool_aarch64.render import nodepool as rn
-        from nodepool_aarch64.render import yamltext
+        from nodepool_aarch64.formats import yamltext
         from nodepool_aarch64.render import zuul as rz
         inv = load_inventory()
         documents = [rz.nodesets(inv), rz.launcher_objects(inv)]

@@ -8,9 +8,9 @@ import types
 from zuul.lib import connections
 
 from nodepool_aarch64 import model
+from nodepool_aarch64.formats.write import write_files
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
-from nodepool_aarch64.render.write import write_files
 from tests import base
 from tests import zuulparse
 

@@ -25,9 +25,9 @@ import fixtures
 
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64.capacity import launcher_apply
+from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
-from nodepool_aarch64.render.yamltext import dump
 from tests import base
 from tests import cliprocess
 from tests.unit.test_imagecheck_console_log import blank_image

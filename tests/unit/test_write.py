@@ -4,7 +4,7 @@ import os
 
 import fixtures
 
-from nodepool_aarch64.render.write import atomic_write, write_files
+from nodepool_aarch64.formats.write import atomic_write, write_files
 from tests import base
 
 

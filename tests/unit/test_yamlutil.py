@@ -3,7 +3,7 @@
 import os
 
 from nodepool_aarch64.errors import InputError
-from nodepool_aarch64 import yamlutil
+from nodepool_aarch64.formats import yamlutil
 from tests import base
 
 UNBUILDABLE = {
@@ -103,7 +103,7 @@ class TestByteOrderMark(base.TestCase):
     sees the same characters, so columns and offsets agree."""
 
     def test_the_mark_is_not_part_of_the_text(self):
-        from nodepool_aarch64.check import configset
+        from nodepool_aarch64.formats import configset
         path = os.path.join(self.tempdir(), 'nl.yaml')
         with open(path, 'wb') as f:
             f.write(b'\xef\xbb\xbflabels:\n  - name: x-arm64\n')

@@ -10,7 +10,7 @@ import testtools
 from zuul import configloader
 from zuul import model as zuul_model
 
-from nodepool_aarch64.check import configset
+from nodepool_aarch64.formats import configset
 
 # The tenant config (main.yaml) is read by another of Zuul's readers than
 # a project's zuul.d; the checker knows only its tenant stanza.

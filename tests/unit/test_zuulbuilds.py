@@ -4,9 +4,9 @@ import json
 import os
 import re
 
-from nodepool_aarch64 import zuulbuilds
 from nodepool_aarch64.capacity import demand
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import zuulbuilds
 from tests import base
 from tests import readinessdata as rd
 

@@ -7,8 +7,8 @@ import time
 import hypothesis
 from hypothesis import strategies as st
 
-from nodepool_aarch64 import zuulweb
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import zuulweb
 from tests import base
 from tests import localhttp
 

@@ -10,8 +10,8 @@ Codes are stable: a code is never reused for a different check.
 
 import dataclasses
 
-from nodepool_aarch64.check import findings
 from nodepool_aarch64.check import validate
+from nodepool_aarch64.formats import findings
 
 ERROR = findings.ERROR
 WARNING = findings.WARNING

@@ -6,9 +6,9 @@ AArch64 image without UEFI firmware: there is no BIOS on aarch64.
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
-from nodepool_aarch64.check import configset as configset_mod
-from nodepool_aarch64.check.rules import launcher_arm64
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
+from nodepool_aarch64.check.rules import launcher_arm64
+from nodepool_aarch64.formats import configset as reader
 
 
 @rule('NPA020', ERROR, 'architecture mismatch between a label, its '
@@ -79,7 +79,7 @@ def arm64_without_efi_element(configset, context):
                     archinfo.image_arch(configset, name) != model.ARM64:
                 continue
             _, _, elements = archinfo.resolved(f, name)
-            if not configset_mod.built_here(entry):
+            if not reader.built_here(entry):
                 continue
             if not entry.get('elements') and not _uploaded(f, name):
                 # A placeholder for another builder's image: OpenDev's

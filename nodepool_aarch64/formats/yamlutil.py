@@ -19,7 +19,8 @@ import binascii
 import yaml
 
 from nodepool_aarch64.errors import InputError
-from nodepool_aarch64.readfile import MAX_FILE_BYTES, decode_utf8, read_bytes
+from nodepool_aarch64.formats.readfile import (MAX_FILE_BYTES, decode_utf8,
+                                               read_bytes)
 
 # Real project-config files expand to a few tens of thousands of nodes
 # through their anchors; a million is far above that and far below what

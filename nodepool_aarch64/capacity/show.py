@@ -7,7 +7,7 @@ the commands themselves only choose which one and print it.
 
 import json
 
-from nodepool_aarch64 import texttable
+from nodepool_aarch64.formats import texttable
 from nodepool_aarch64.model import QUOTA_KEYS
 
 

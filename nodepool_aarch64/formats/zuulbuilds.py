@@ -14,9 +14,9 @@ import dataclasses
 import datetime
 import json
 
-from nodepool_aarch64 import readfile
 from nodepool_aarch64 import timeutil
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.formats import readfile
 
 
 # A year of builds of a busy tenant is a few hundred MB of JSON; a file

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 
-from nodepool_aarch64.readfile import is_regular_or_absent
+from nodepool_aarch64.formats.readfile import is_regular_or_absent
 
 
 def _stage(path, text):
