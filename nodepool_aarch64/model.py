@@ -149,6 +149,11 @@ class Label:
     providers: tuple
 
 
+class UnmappedFlavor(LookupError):
+    """A provider was asked for the cloud's name of a flavor it does not
+    map."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Provider:
     """One cloud region as one Nodepool provider with one pool."""
@@ -178,8 +183,19 @@ class Provider:
         return self.reserved.instances or 0
 
     def flavor_name(self, flavor):
-        """The cloud's own name for a logical flavor."""
-        return self.flavor_names.get(flavor, flavor)
+        """The cloud's own name for a logical flavor.
+
+        There is no fallback to the logical name: that would write a
+        flavor-name the cloud may not have, and nodes that never launch.
+        The loader refuses a provider that serves a label whose flavor
+        it does not map (mapping a flavor to its own name says the cloud
+        calls it that); a model built otherwise raises UnmappedFlavor.
+        """
+        try:
+            return self.flavor_names[flavor]
+        except KeyError:
+            raise UnmappedFlavor(f'provider {self.name} has no mapping for '
+                                 f'flavor {flavor}') from None
 
 
 WEEKDAYS = timeutil.WEEKDAYS

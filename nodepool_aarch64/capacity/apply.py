@@ -1,12 +1,12 @@
 """Put the launcher config for an instant in place, safely.
 
 Nodepool reloads its config file when it changes, so the file a launcher
-reads must always be complete and valid.  ``apply`` renders the launcher
-config with the capacity windows active at an instant, validates the text
-with Nodepool's own ConfigValidator, and replaces the file atomically
-only when it is valid and different.  An unchanged render does not touch
-the file, so its mtime and inode stay the same and Nodepool does not
-reload for nothing.
+reads must always be complete and valid.  ``apply`` takes the launcher
+file for an instant (``render.launcher_file``, with the capacity windows
+active then), validates the text with Nodepool's own ConfigValidator,
+and replaces the file atomically only when it is valid and different.
+An unchanged render does not touch the file, so its mtime and inode
+stay the same and Nodepool does not reload for nothing.
 """
 
 import os
@@ -15,19 +15,11 @@ from nodepool_aarch64.engines.nodepool import validate_text
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.formats.write import (atomic_write, remove_stale,
                                             unchanged)
-from nodepool_aarch64.formats.yamltext import dump
-from nodepool_aarch64.render import nodepool as render_nodepool
 
 UNCHANGED, REPLACED, INVALID = 'unchanged', 'replaced', 'invalid'
 # A temporary file this old was left by a killed run, not by one still
 # writing (a write takes well under a second).
 STALE_SECONDS = 300
-
-
-def render(inv, launcher, at):
-    source = f'inventory {os.path.basename(inv.path)}'
-    return dump(render_nodepool.launcher_config(inv, launcher, at=at),
-                source)
 
 
 def check_output(path, what='output'):

@@ -16,6 +16,7 @@ from nodepool_aarch64.capacity import show
 from nodepool_aarch64.cliutil import add_command, add_share_option, writing
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.render import launcher_file
 
 DESCRIPTION = """\
 Size Arm64 capacity from real quotas and demand, and change it at peak
@@ -177,7 +178,7 @@ def run_apply(args):
         raise InputError('--launcher', None, '',
                          f'{launcher!r} is not a launcher of {inv.path}')
     at = options.at(args)
-    text = apply.render(inv, launcher, at)
+    text = launcher_file(inv, launcher, at)
     with writing(args.output):
         status, errors = apply.apply(text, args.output)
     for error in errors:

@@ -111,7 +111,7 @@ def combine(demands):
     demands = list(demands)
     if len(demands) == 1:
         return demands[0]
-    rows = _Rows()
+    rows = Rows()
     for d in demands:
         for arrival, pipeline, label, hold, waited in d._waited_records():
             rows.rows.append((d.origin + datetime.timedelta(
@@ -157,29 +157,40 @@ def read_text(path):
     return text
 
 
-class _Rows:
-    """What a reader collects: (arrival datetime, pipeline, label, hold
-    seconds, waited seconds) rows, and how many builds it skipped for
-    each reason."""
+class Rows:
+    """Node requests as every reader and replay makes them: (arrival
+    datetime, pipeline, label, hold seconds, waited seconds) rows, and
+    how many builds were skipped for each reason.
+
+    The one way builds become demand, with the one filter: Zuul builds
+    and CSV for capacity, and readiness' replay of a promoted job.
+    """
 
     def __init__(self):
         self.rows = []
         self.skipped = {}
 
+    def __len__(self):
+        return len(self.rows)
+
     def skip(self, reason, count=1):
         self.skipped[reason] = self.skipped.get(reason, 0) + count
 
-    def add(self, arrival, start, end, pipeline, label, share=1.0):
-        """A build that held a node from start to end (or ``share`` of
-        that), unless it cannot be demand (``_implausible``), which is
-        counted as skipped."""
+    def add(self, arrival, start, end, pipeline, label, *scale):
+        """A build that held a node from start to end (times each factor
+        of ``scale``: a share of it, a ratio of run times), unless it
+        cannot be demand (``_implausible``), which is counted as skipped.
+        True when it was added."""
         odd = _implausible(arrival, start, end)
         if odd:
             self.skip(odd)
-        else:
-            self.rows.append((arrival, pipeline, label,
-                              (end - start).total_seconds() * share,
-                              (start - arrival).total_seconds()))
+            return False
+        hold = (end - start).total_seconds()
+        for factor in scale:
+            hold *= factor
+        self.rows.append((arrival, pipeline, label, hold,
+                          (start - arrival).total_seconds()))
+        return True
 
     def demand(self):
         rows = self.rows
@@ -191,10 +202,6 @@ class _Rows:
                                  + tuple(r[1:]) for r in rows])
         demand.skipped = self.skipped
         return demand
-
-
-# One timestamp parser for every reader of Zuul's times.
-_parse_time = zuulbuilds.parse_time
 
 
 def _label_for(nodeset, labels):
@@ -236,33 +243,20 @@ def from_zuul_builds(path, labels=None, text=None, shares=None):
         # checked by the one reader of the builds API.
         text = read_text(path)
     builds = zuulbuilds.check_list(text, path)
-    rows = _Rows()
+    rows = Rows()
     for n, build in enumerate(builds):
         key = f'[{n}]'
-        for field in ('job_name', 'nodeset', 'pipeline'):
-            if not isinstance(build.get(field), (str, type(None))):
-                raise InputError(path, None, f'{key}.{field}',
-                                 'expected a string')
-        if not build.get('start_time') or not build.get('end_time'):
+        job, nodeset, pipeline = zuulbuilds.request_fields(build, path, key)
+        if not zuulbuilds.ran(build):
             rows.skip('not run')
             continue
-        label = _label_for(build.get('nodeset') or '', labels)
+        label = _label_for(nodeset or '', labels)
         if not label:
-            rows.skip(build.get('nodeset') or '(no nodeset)')
+            rows.skip(nodeset or '(no nodeset)')
             continue
-        start = _parse_time(build['start_time'], path, None,
-                            f'{key}.start_time')
-        end = _parse_time(build['end_time'], path, None, f'{key}.end_time')
-        arrival = start
-        if build.get('event_timestamp'):
-            enqueued = _parse_time(build['event_timestamp'], path, None,
-                                   f'{key}.event_timestamp')
-            arrival = min(enqueued, start)
-        if end < start:
-            raise InputError(path, None, f'{key}.end_time',
-                             'expected a time after start_time')
-        rows.add(arrival, start, end, build.get('pipeline') or 'unknown',
-                 label, shares.get(build.get('job_name'), 1.0))
+        arrival, start, end = zuulbuilds.request_times(build, path, key)
+        rows.add(arrival, start, end, pipeline or 'unknown', label,
+                 shares.get(job, 1.0))
     return rows.demand()
 
 
@@ -274,7 +268,7 @@ def from_csv(path, labels=None):
     start_time).  Times are ISO 8601, UTC when no offset is given.
     """
     text = read_text(path)
-    rows = _Rows()
+    rows = Rows()
     with io.StringIO(text, newline='') as f:
         # strict: an unterminated quote is an error, not a field that
         # swallows the rest of the file.
@@ -310,16 +304,18 @@ def _csv_row(rows, path, line, row, label_column, labels):
     if not label:
         rows.skip(row[label_column] or '(no label)')
         return
-    start = _parse_time(row['start_time'], path, line, 'start_time')
-    end = _parse_time(row['end_time'], path, line, 'end_time')
+    start = zuulbuilds.parse_time(row['start_time'], path, line,
+                                  'start_time')
+    end = zuulbuilds.parse_time(row['end_time'], path, line, 'end_time')
     if end < start:
         raise InputError(path, line, 'end_time',
                          'expected a time after start_time')
-    arrival = start
+    enqueued = None
     if row.get('enqueue_time'):
-        arrival = min(start, _parse_time(row['enqueue_time'], path, line,
-                                         'enqueue_time'))
-    rows.add(arrival, start, end, row['pipeline'] or 'unknown', label)
+        enqueued = zuulbuilds.parse_time(row['enqueue_time'], path, line,
+                                         'enqueue_time')
+    rows.add(zuulbuilds.arrival(start, enqueued), start, end,
+             row['pipeline'] or 'unknown', label)
 
 
 # The weekly shape of CI demand: busy on weekday working hours across

@@ -23,6 +23,7 @@ from nodepool_aarch64.capacity import budget as bg
 from nodepool_aarch64.capacity import control
 from nodepool_aarch64.capacity import forecast as fc
 from nodepool_aarch64.capacity.schedule import HOUR
+from nodepool_aarch64.render import launcher_file
 
 
 def observe(demand, labels, objective, now):
@@ -96,7 +97,7 @@ def with_state(inv, state):
 def apply_nodepool(inv, state, launcher, output, at):
     """``capacity apply``'s path: (status, errors)."""
     from nodepool_aarch64.capacity import apply
-    text = apply.render(with_state(inv, state), launcher, at)
+    text = launcher_file(with_state(inv, state), launcher, at)
     return apply.apply(text, output)
 
 

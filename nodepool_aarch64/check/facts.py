@@ -67,7 +67,10 @@ def from_inventory(inventory):
     for p in inventory.providers:
         flavors = {}
         for logical, flavor in inventory.flavors.items():
-            cloud_name = p.flavor_name(logical)
+            # A flavor the provider boots goes by the name it maps; one
+            # it does not boot is taken to be in the cloud under its own
+            # name, the inventory's best guess without a facts file.
+            cloud_name = p.flavor_names.get(logical, logical)
             flavors[cloud_name] = dataclasses.replace(flavor,
                                                       name=cloud_name)
         providers.append(ProviderFacts(p.name, p.cloud, p.region, p.quota,

@@ -5,9 +5,11 @@ BuildConverter); saved copies of it and live pages are read here, and
 every command that needs builds (capacity demand, readiness) takes them
 from this module.
 
-``check_list`` only checks that a document is a list of objects, which
-is all capacity demand needs; ``parse`` checks every field readiness
-uses and returns ``Build`` records with times parsed.
+``check_list`` only checks that a document is a list of objects;
+``request_fields``, ``ran`` and ``request_times`` read what capacity
+demand needs of each object; ``parse`` checks every field readiness
+uses and returns ``Build`` records with times parsed.  Either way a
+build's node request arrives at the same moment (``arrival``).
 """
 
 import dataclasses
@@ -76,6 +78,11 @@ class Build:
         return max(0.0, (self.start - self.enqueued).total_seconds())
 
     @property
+    def arrival(self):
+        """When the build's node request arrived (``arrival``)."""
+        return arrival(self.start, self.enqueued)
+
+    @property
     def when(self):
         """The moment that places the build in a window."""
         return self.start or self.enqueued or self.end
@@ -91,6 +98,53 @@ def parse_time(text, path, line, key):
         return timeutil.parse_utc(text)
     except ValueError as e:
         raise InputError(path, line, key, f'expected an ISO 8601 time: {e}')
+
+
+def arrival(start, enqueued):
+    """When a node request arrived: at the enqueue event where there is
+    one, else at the build's start (and never after the start: a clock
+    that puts the event later is wrong about it)."""
+    if enqueued is None or start is None:
+        return start
+    return min(enqueued, start)
+
+
+def _ordered(start, end, path, key):
+    if start is not None and end is not None and end < start:
+        raise InputError(path, None, f'{key}.end_time',
+                         'expected a time after start_time')
+
+
+def request_fields(build, path, key):
+    """(job, nodeset, pipeline) of a build object, each a string or None:
+    all that capacity demand reads besides the times, so a saved file
+    of other origin (a history exported from a database) need not carry
+    every field ``parse`` insists on."""
+    values = []
+    for field in ('job_name', 'nodeset', 'pipeline'):
+        value = build.get(field)
+        if not isinstance(value, (str, type(None))):
+            raise InputError(path, None, f'{key}.{field}',
+                             'expected a string')
+        values.append(value)
+    return tuple(values)
+
+
+def ran(build):
+    """Whether a build object held a node: it has a start and an end."""
+    return bool(build.get('start_time')) and bool(build.get('end_time'))
+
+
+def request_times(build, path, key):
+    """(arrival, start, end) of a build object that ``ran``."""
+    start = parse_time(build['start_time'], path, None, f'{key}.start_time')
+    end = parse_time(build['end_time'], path, None, f'{key}.end_time')
+    enqueued = None
+    if build.get('event_timestamp'):
+        enqueued = parse_time(build['event_timestamp'], path, None,
+                              f'{key}.event_timestamp')
+    _ordered(start, end, path, key)
+    return arrival(start, enqueued), start, end
 
 
 def read_text(path):
@@ -210,9 +264,7 @@ def _build(build, path, key):
                          'missing or not a string')
     start = _time(build, 'start_time', path, key)
     end = _time(build, 'end_time', path, key)
-    if start is not None and end is not None and end < start:
-        raise InputError(path, None, f'{key}.end_time',
-                         'expected a time after start_time')
+    _ordered(start, end, path, key)
     project, branch, change, patchset = _ref(build, path, key)
     return Build(
         uuid, job, result, voting, pipeline, start, end, nodeset or '',

@@ -109,6 +109,7 @@ def _build(reader, data):
         _check_sized(reader, inventory, provider)
     windows = tuple(_window(reader, i, raw, inventory)
                     for i, raw in enumerate(capacity.get('windows', [])))
+    _check_flavors_mapped(reader, inventory)
     return dataclasses.replace(inventory, windows=windows)
 
 
@@ -243,6 +244,24 @@ def _label(reader, i, raw, flavors, diskimages, provider_names):
                        flavor=raw['flavor'],
                        min_ready=raw.get('min-ready', 0),
                        providers=tuple(dict.fromkeys(providers)))
+
+
+def _check_flavors_mapped(reader, inventory):
+    """Every flavor a provider boots is mapped to the cloud's name.
+
+    Falling back to the logical name would write a flavor-name the cloud
+    may not have, and nodes that never launch; mapping a flavor to its
+    own name says the cloud calls it that.
+    """
+    for index, provider in enumerate(inventory.providers):
+        for label in inventory.labels_for(provider):
+            if label.flavor not in provider.flavor_names:
+                raise reader.error(
+                    ('providers', index, 'flavors'),
+                    f'provider {provider.name} serves label {label.name}, '
+                    f'whose flavor {label.flavor} has no mapping here; add '
+                    f'"{label.flavor}: <the cloud\'s flavor name>" (the '
+                    'same name if the cloud calls it that)')
 
 
 def _check_sized(reader, inventory, provider):

@@ -19,7 +19,6 @@ import statistics
 from nodepool_aarch64.capacity import demand as demand_mod
 from nodepool_aarch64.capacity import schedule as schedule_mod
 from nodepool_aarch64.capacity import simulate as sim
-from nodepool_aarch64.capacity.schedule import week_start
 
 PROMOTED_PIPELINES = ('check', 'gate')
 
@@ -54,13 +53,13 @@ def _median_duration(builds):
     return statistics.median(values) if values else None
 
 
-def _request_rows(build, labels, hold):
-    arrival = build.start
-    if build.enqueued is not None:
-        arrival = min(build.enqueued, build.start)
+def _add_requests(rows, build, labels, *scale):
+    """The build's node requests, as many as it added (the demand's one
+    filter leaves out a record no build could make)."""
     # A multi-node nodeset asks for all its nodes at once; the simulator
     # takes one node per request, so each node is one request.
-    return [(arrival, build.pipeline, label, hold) for label in labels]
+    return sum(rows.add(build.arrival, build.start, build.end,
+                        build.pipeline, label, *scale) for label in labels)
 
 
 def _ran(build):
@@ -70,17 +69,18 @@ def _ran(build):
 
 def promotion_demand(job, arm64_builds, counterpart_builds, labels_of,
                      inv_labels, share=1.0):
-    """Rows (arrival, pipeline, label, hold) for the promoted job, and
-    the number of gate requests among them.  ``share`` scales the
-    promoted job's holds: a build job that builds only what a change
-    affects holds its node for that share of a full build."""
-    rows = []
+    """The promoted job's node requests (``demand.Rows``), the number
+    of gate requests among them, and how much longer the Arm64 job runs.
+    ``share`` scales the promoted job's holds: a build job that builds
+    only what a change affects holds its node for that share of a full
+    build."""
+    rows = demand_mod.Rows()
     for build in arm64_builds:
         if build.job == job or not _ran(build):
             continue
         labels = [la for la in labels_of(build.job, build.nodeset)
                   if la in inv_labels]
-        rows += _request_rows(build, labels, build.duration)
+        _add_requests(rows, build, labels)
     mine = [b for b in arm64_builds if b.job == job]
     ratio = 1.0
     arm, x86 = _median_duration(mine), _median_duration(counterpart_builds)
@@ -91,21 +91,19 @@ def promotion_demand(job, arm64_builds, counterpart_builds, labels_of,
     for build in counterpart_builds:
         if build.pipeline not in PROMOTED_PIPELINES or not _ran(build):
             continue
-        promoted = _request_rows(build, labels,
-                                 build.duration * ratio * share)
-        rows += promoted
+        promoted = _add_requests(rows, build, labels, ratio, share)
         if build.pipeline == 'gate':
-            gate += len(promoted)
+            gate += promoted
     return rows, gate, ratio
 
 
 def simulate_gate_wait(inv, rows, quantile=95, seed=0):
-    """The simulated gate wait at ``quantile``, in minutes."""
+    """The simulated gate wait at ``quantile``, in minutes, for the
+    requests of ``promotion_demand``."""
     if not rows:
         return None, None
-    origin = week_start(min(r[0] for r in rows))
-    demand = demand_mod.Demand(origin, [
-        ((r[0] - origin).total_seconds(), r[1], r[2], r[3]) for r in rows])
+    demand = rows.demand()
+    origin = demand.origin
     week0 = origin if demand.weeks() <= 1 else None
     result = sim.simulate(
         demand, sim.pools_from_inventory(inv),

@@ -5,9 +5,10 @@ turns it into the set of files (relative path -> YAML text), so nothing is
 written until everything has rendered.
 """
 
+import os
+
 from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.render import docs
-from nodepool_aarch64.render import flavors
 from nodepool_aarch64.render import mirrors
 from nodepool_aarch64.render import nodepool
 from nodepool_aarch64.render import zuul
@@ -23,14 +24,25 @@ ARM64_NODES_DOC = 'doc/source/generated/arm64-nodes.inc'
 COMMITTED = (NODESETS, REGION_MIRRORS, ARM64_NODES_DOC)
 
 
+def source_of(inv):
+    """What the header of every generated file says it came from."""
+    return f'inventory {os.path.basename(inv.path)}'
+
+
+def launcher_file(inv, launcher, at=None):
+    """The text of one launcher host's Nodepool config at an instant:
+    what ``render`` writes and ``capacity apply`` puts in place."""
+    return dump(nodepool.launcher_config(inv, launcher, at=at),
+                source_of(inv))
+
+
 def render_all(inv, at=None):
     """All files for an inventory, at an instant (None: no windows)."""
-    flavors.refuse_unmapped(inv)
-    source = f'inventory {inv.path.rsplit("/", 1)[-1]}'
+    source = source_of(inv)
     files = {}
     for launcher in inv.launchers:
-        files[f'nodepool/{launcher}.yaml'] = dump(
-            nodepool.launcher_config(inv, launcher, at=at), source)
+        files[f'nodepool/{launcher}.yaml'] = launcher_file(inv, launcher,
+                                                           at)
     for builder in inv.builders:
         files[f'nodepool/{builder}.yaml'] = dump(
             nodepool.builder_config(inv, builder), source)

@@ -25,7 +25,8 @@ class TestFacts(testtools.TestCase):
         for provider in self.inv.providers:
             facts = self.facts.provider(provider.name)
             for logical, flavor in self.inv.flavors.items():
-                cloud_flavor = facts.flavors[provider.flavor_name(logical)]
+                cloud_flavor = facts.flavors[
+                    provider.flavor_names.get(logical, logical)]
                 self.assertEqual((flavor.vcpus, flavor.ram),
                                  (cloud_flavor.vcpus, cloud_flavor.ram))
 

@@ -24,6 +24,7 @@ providers:
     builder: nb01
     quota:
       instances: 10
+    flavors: {big: big}
 labels:
   - name: ubuntu-bionic-arm64
     diskimage: ubuntu-bionic-arm64
@@ -100,15 +101,24 @@ class TestInventoryFile(base.TestCase):
     def test_unknown_key_names_line_and_path(self):
         e = self.error(MINIMAL.replace('    flavor: big',
                                        '    flavor: big\n    min-redy: 1'))
-        self.assertEqual(21, e.line)
+        self.assertEqual(22, e.line)
         self.assertEqual('labels[0].min-redy', e.key)
         self.assertIn('unknown key', str(e))
-        self.assertTrue(str(e).startswith(e.path + ':21: labels[0]'))
+        self.assertTrue(str(e).startswith(e.path + ':22: labels[0]'))
+
+    def test_unmapped_flavor_is_refused_at_its_line(self):
+        e = self.error(MINIMAL.replace('    flavors: {big: big}\n', ''))
+        # No flavors at all: the provider's line.
+        self.assertEqual(('providers[0].flavors', 10), (e.key, e.line))
+        e = self.error(MINIMAL.replace('{big: big}', '{}'))
+        self.assertEqual(('providers[0].flavors', 17), (e.key, e.line))
+        self.assertIn('provider cloud-a serves label ubuntu-bionic-arm64, '
+                      'whose flavor big has no mapping here', e.message)
 
     def test_unknown_flavor_reference(self):
         e = self.error(MINIMAL.replace('    flavor: big', '    flavor: huge'))
         self.assertEqual('labels[0].flavor', e.key)
-        self.assertEqual(20, e.line)
+        self.assertEqual(21, e.line)
         self.assertIn("'huge'", e.message)
 
     def test_unknown_provider_reference(self):

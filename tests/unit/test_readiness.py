@@ -521,3 +521,29 @@ class TestShippedKolla(ReadinessCase):
         for job in self.LARGE:
             self.assertEqual('ready-for-check-arm64', jobs[job]['verdict'])
             self.assertEqual(['providers'], jobs[job]['failed'])
+
+
+class TestPromotionDemand(base.TestCase):
+    """The replay of a promoted job makes node requests as capacity
+    does, through the same filter."""
+
+    def test_a_record_no_build_could_make_is_skipped(self):
+        from nodepool_aarch64.formats import zuulbuilds
+        from nodepool_aarch64.readiness import promotion
+        arm = zuulbuilds.parse([rd.build('tox-py3-arm64',
+                                         pipeline='check-arm64',
+                                         nodeset='ubuntu-noble-arm64')], 'f')
+        x86 = zuulbuilds.parse([
+            rd.build('tox-py3', pipeline='gate'),
+            rd.build('tox-py3', pipeline='gate', duration=3 * 86400)], 'f')
+        rows, gate, ratio = promotion.promotion_demand(
+            'tox-py3-arm64', arm, x86,
+            lambda job, nodeset: ['ubuntu-noble-arm64'],
+            {'ubuntu-noble-arm64'})
+        self.assertEqual((1, 1), (gate, len(rows)))
+        self.assertEqual({'held a node over 2 days': 1}, rows.skipped)
+        arrival, pipeline, label, hold, waited = rows.rows[0]
+        self.assertEqual((x86[0].arrival, 'gate', 'ubuntu-noble-arm64'),
+                         (arrival, pipeline, label))
+        self.assertEqual(x86[0].duration * ratio, hold)
+        self.assertEqual(60, waited)

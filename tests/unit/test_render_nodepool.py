@@ -13,9 +13,9 @@ from nodepool.cmd.config_validator import ConfigValidator
 import nodepool.config
 
 from nodepool_aarch64 import model
-from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.formats.write import write_files
 from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
+from nodepool_aarch64.model import UnmappedFlavor
 from nodepool_aarch64.render import render_all
 from nodepool_aarch64.render.nodepool import launcher_config
 from tests import base
@@ -200,7 +200,21 @@ class TestUnmappedFlavor(base.TestCase):
                 as f:
             self.assertIn('flavor-name: arm64-xlarge', f.read())
 
-    def test_every_launcher_config_refuses_it(self):
+    def test_every_command_loading_it_refuses_it(self):
+        def drop_xlarge(doc):
+            us = next(p for p in doc['providers']
+                      if p['name'] == 'linaro-us')
+            del us['flavors']['arm64-xlarge']
+        _, _, inventory, _ = self.render(drop_xlarge)
+        for argv in (['capacity', 'simulate', '--synthetic', '10'],
+                     ['readiness', '--builds', inventory],
+                     ['capacity', 'apply', '--output',
+                      os.path.join(self.tempdir(), 'nodepool.yaml')]):
+            code, _, err = self.run_cli(*argv, '--inventory', inventory)
+            self.assertEqual(2, code, argv)
+            self.assertIn('flavor arm64-xlarge has no mapping here', err)
+
+    def test_the_model_has_no_fallback_name(self):
         inv = load_inventory()
         us = inv.provider('linaro-us')
         names = dict(us.flavor_names)
@@ -209,9 +223,12 @@ class TestUnmappedFlavor(base.TestCase):
             inv, providers=tuple(
                 dataclasses.replace(p, flavor_names=names)
                 if p is us else p for p in inv.providers))
-        error = self.assertRaises(InputError, launcher_config, broken,
+        error = self.assertRaises(UnmappedFlavor, launcher_config, broken,
                                   'nl03.opendev.org')
-        self.assertIn('flavor arm64-xlarge has no mapping', str(error))
+        self.assertEqual('provider linaro-us has no mapping for flavor '
+                         'arm64-xlarge', str(error))
+        self.assertEqual(us.flavor_names['arm64-large'],
+                         us.flavor_name('arm64-large'))
 
 
 class TestYamlText(base.TestCase):
