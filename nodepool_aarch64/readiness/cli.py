@@ -150,11 +150,24 @@ def _source(args):
                          'expected a number of seconds above 0')
 
 
+def request(args):
+    """The readiness Request the options make."""
+    from nodepool_aarch64.readiness import evaluate
+    return evaluate.Request(
+        builds=tuple(args.builds or ()), zuul_url=args.zuul_url,
+        tenant=args.tenant, http_timeout=args.http_timeout,
+        page_size=args.page_size, projects=tuple(args.project),
+        jobs=tuple(args.job), pairs=tuple(args.pair), since=args.since,
+        until=args.until, inventory=args.inventory,
+        zuul_d=tuple(args.zuul_d), timeout=args.timeout,
+        affected_share=tuple(args.affected_share), seed=args.seed)
+
+
 def run(args):
     from nodepool_aarch64.readiness import evaluate
     _source(args)
     t = thresholds(args)
-    jobs, window = evaluate.run(args, t)
+    jobs, window = evaluate.run(request(args), t)
     if args.plot:
         from nodepool_aarch64.readiness import plot
         with writing(args.plot):

@@ -12,6 +12,7 @@ from nodepool_aarch64.readiness import criteria as crit
 from nodepool_aarch64.readiness import metrics
 from nodepool_aarch64.readiness import pairing
 from nodepool_aarch64.readiness import promotion
+from nodepool_aarch64.readiness import source
 from nodepool_aarch64.readiness import zuulconfig as zc
 from nodepool_aarch64.readiness.window import DEFAULT_DAYS
 from nodepool_aarch64.readiness.window import parse_time
@@ -19,33 +20,62 @@ from nodepool_aarch64.readiness.window import parse_time
 UTC = datetime.timezone.utc
 
 
-def load_builds(args):
-    """(builds, window start, window end) for the options given."""
-    until = parse_time('--until', args.until)
-    pairs = pairing.parse_pairs(args.pair)
-    if args.zuul_url:
-        from nodepool_aarch64.readiness import source
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """What one readiness run is asked: where the builds come from,
+    which of them count, and what the jobs are judged against.
+
+    Times and pairs are kept as written, so that each is read (and
+    refused, naming its option) where the run needs it: ``since`` may be
+    ``Nd``, days before the window's end.
+    """
+
+    # Saved builds API files, or a live zuul-web's tenant.
+    builds: tuple = ()
+    zuul_url: str | None = None
+    tenant: str | None = None
+    http_timeout: float = source.TIMEOUT
+    page_size: int = source.PAGE
+    # Which builds and jobs.
+    projects: tuple = ()
+    jobs: tuple = ()
+    pairs: tuple = ()            # 'ARM=X86' each
+    since: str | None = None     # ISO 8601 time or 'Nd'
+    until: str | None = None     # ISO 8601 time
+    # What the jobs are judged against.
+    inventory: str | None = None
+    zuul_d: tuple = ()
+    timeout: int | None = None   # for jobs zuul_d does not define
+    affected_share: tuple = ()   # (job, share) each
+    seed: int = 0
+
+
+def load_builds(request):
+    """(builds, window start, window end) for the request."""
+    until = parse_time('--until', request.until)
+    pairs = pairing.parse_pairs(request.pairs)
+    if request.zuul_url:
         end = until or datetime.datetime.now(UTC)
-        start = _start(args, end)
-        jobs = _with_counterparts(args.job, pairs)
-        builds = source.fetch(args.zuul_url, args.tenant, start,
-                              projects=args.project, jobs=jobs,
-                              timeout=args.http_timeout,
-                              page=args.page_size)
+        start = _start(request, end)
+        jobs = _with_counterparts(request.jobs, pairs)
+        builds = source.fetch(request.zuul_url, request.tenant, start,
+                              projects=request.projects, jobs=jobs,
+                              timeout=request.http_timeout,
+                              page=request.page_size)
     else:
-        builds = zuulbuilds.load(args.builds)
-        if args.project:
-            builds = [b for b in builds if b.project in args.project]
+        builds = zuulbuilds.load(request.builds)
+        if request.projects:
+            builds = [b for b in builds if b.project in request.projects]
         times = [b.when for b in builds if b.when is not None]
         end = until or (max(times) if times else datetime.datetime.now(UTC))
-        start = _start(args, end)
+        start = _start(request, end)
     builds = [b for b in builds
               if b.when is not None and start <= b.when <= end]
     return builds, start, end
 
 
-def _start(args, end):
-    start = parse_time('--since', args.since or f'{DEFAULT_DAYS}d', end)
+def _start(request, end):
+    start = parse_time('--since', request.since or f'{DEFAULT_DAYS}d', end)
     if start >= end:
         raise InputError('--since', None, '', 'the window must start '
                          'before it ends')
@@ -132,27 +162,30 @@ class History:
     labels_of: Labels
     inv: object
     config: object
-    args: object
+    request: Request
     thresholds: crit.Thresholds
     window: tuple
 
 
-def run(args, t):
-    inv = load_inventory(args.inventory)
-    config = zc.ZuulConfig(args.zuul_d) if args.zuul_d else None
-    builds, start, end = load_builds(args)
+def run(request, t):
+    """(one verdict per job, the window) for a Request judged against
+    Thresholds ``t``."""
+    inv = load_inventory(request.inventory)
+    config = zc.ZuulConfig(request.zuul_d) if request.zuul_d else None
+    builds, start, end = load_builds(request)
     by_job = collections.defaultdict(list)
     for b in builds:
         by_job[b.job].append(b)
     labels_of = Labels(config, inv, builds)
     jobs = pairing.arm64_jobs(builds, labels_of.arm64_nodesets(),
-                              pairing.parse_pairs(args.pair), args.job)
+                              pairing.parse_pairs(request.pairs),
+                              request.jobs)
     arm64_names = {job for job, bs in by_job.items()
                    if set(labels_of(job, bs[-1].nodeset)) &
                    labels_of.inventory} | set(jobs)
     history = History(
         by_job, [b for job in arm64_names for b in by_job.get(job, ())],
-        labels_of, inv, config, args, t, (start, end))
+        labels_of, inv, config, request, t, (start, end))
     window = {'start': start.isoformat(), 'end': end.isoformat(),
               'days': round((end - start).total_seconds() / 86400, 2),
               'builds': len(builds)}
@@ -165,14 +198,14 @@ def _capacity(job, counterpart, h):
         return None, 'no counterpart history to replay (give --pair)'
     if not set(h.labels_of(job)) & h.labels_of.inventory:
         return None, 'no label of the inventory in the job\'s nodeset'
-    share = dict(h.args.affected_share).get(job, 1.0)
+    share = dict(h.request.affected_share).get(job, 1.0)
     rows, gate, ratio = promotion.promotion_demand(
         job, h.arm64_builds, h.by_job[counterpart], h.labels_of,
         h.labels_of.inventory, share=share)
     if not gate:
         return None, f'{counterpart} has no gate runs in the window'
     wait, _ = promotion.simulate_gate_wait(
-        h.inv, rows, h.thresholds.slo_quantile, seed=h.args.seed)
+        h.inv, rows, h.thresholds.slo_quantile, seed=h.request.seed)
     affected = f', holding {share:g} of that (affected images only)' \
         if share != 1.0 else ''
     return wait, (f'{gate} gate node requests replayed, Arm64 runs '
@@ -185,7 +218,7 @@ def judge(job, counterpart, h):
         if counterpart and h.by_job.get(counterpart) else None
     m = metrics.job_metrics(mine, outcomes, h.window)
     timeout = (h.config.timeout(job) if h.config else None) or \
-        h.args.timeout
+        h.request.timeout
     labels = list(h.labels_of(job))
     clouds, served = promotion.providers_check(h.inv, labels)
     wait, note = _capacity(job, counterpart, h)

@@ -547,3 +547,40 @@ class TestPromotionDemand(base.TestCase):
                          (arrival, pipeline, label))
         self.assertEqual(x86[0].duration * ratio, hold)
         self.assertEqual(60, waited)
+
+
+class TestRequest(base.TestCase):
+    """A readiness run takes a typed Request, not the parsed options."""
+
+    def test_a_run_needs_no_command_line(self):
+        from nodepool_aarch64.readiness import criteria
+        from nodepool_aarch64.readiness import evaluate
+        path = rd.write(os.path.join(self.tempdir(), 'builds.json'),
+                        rd.history('tox-py3-arm64', 'tox-py3', OK))
+        jobs, window = evaluate.run(
+            evaluate.Request(builds=(path,), timeout=3600),
+            criteria.Thresholds())
+        self.assertEqual(['tox-py3-arm64'], [j['job'] for j in jobs])
+        self.assertEqual(len(OK) * 3, window['builds'])
+
+    def test_every_option_reaches_the_request(self):
+        import dataclasses
+        from nodepool_aarch64 import cli
+        from nodepool_aarch64.readiness import cli as readiness_cli
+        args = cli.build_parser().parse_args([
+            'readiness', '--zuul-url', 'https://zuul.example',
+            '--tenant', 't', '--http-timeout', '9', '--page-size', '7',
+            '--project', 'p', '--job', 'j-arm64', '--pair', 'j-arm64=j',
+            '--since', '3d', '--until', '2026-11-02T00:00:00',
+            '--inventory', 'inv.yaml', '--zuul-d', 'zuul.d',
+            '--timeout', '60', '--affected-share', 'j-arm64=0.5',
+            '--seed', '4'])
+        request = readiness_cli.request(args)
+        self.assertEqual(dict(
+            builds=(), zuul_url='https://zuul.example', tenant='t',
+            http_timeout=9.0, page_size=7, projects=('p',),
+            jobs=('j-arm64',), pairs=('j-arm64=j',), since='3d',
+            until='2026-11-02T00:00:00', inventory='inv.yaml',
+            zuul_d=('zuul.d',), timeout=60,
+            affected_share=(('j-arm64', 0.5),), seed=4),
+            dataclasses.asdict(request))
