@@ -10,11 +10,13 @@ merge     a plan's windows merged into the inventory it came from
 compare   scenarios (inventory, full quota, static, plan) simulated on
           the same demand, side by side
 report    PNG plots and a Markdown page
-apply     the launcher config for an instant, written only when valid
-launcher_apply
+nodepool_apply
+          the Nodepool launcher config for an instant, written only
+          when valid
+zuul_launcher_apply
           the same capacity as a zuul-launcher config change
 show      the commands' text tables and JSON
-cli, launcher_cli, options
+cli, zuul_launcher_cli, options
           the command line: options, printing and exit codes
 
 When a window holds and which wins is the model's (``model.Window``);

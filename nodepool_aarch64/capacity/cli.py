@@ -10,7 +10,7 @@ import re
 import sys
 
 from nodepool_aarch64.capacity import control_cli
-from nodepool_aarch64.capacity import launcher_cli
+from nodepool_aarch64.capacity import zuul_launcher_cli
 from nodepool_aarch64.capacity import options
 from nodepool_aarch64.capacity import show
 from nodepool_aarch64.cliutil import add_command, add_share_option, writing
@@ -43,7 +43,7 @@ def register(subparsers):
                                 required=True)
     _quota_parser(sub)
     _apply_parser(sub)
-    launcher_cli.register(sub)
+    zuul_launcher_cli.register(sub)
     _simulate_parser(sub)
     _plan_parser(sub)
     _report_parser(sub)
@@ -161,7 +161,7 @@ def run_apply(args):
     inv = load_inventory(args.inventory)
     # Importing Nodepool's validator takes seconds; a broken inventory
     # should fail before paying for it.
-    from nodepool_aarch64.capacity import apply
+    from nodepool_aarch64.capacity import nodepool_apply
     launchers = inv.launchers
     launcher = args.launcher
     if not launchers:
@@ -180,12 +180,12 @@ def run_apply(args):
     at = options.at(args)
     text = launcher_file(inv, launcher, at)
     with writing(args.output):
-        status, errors = apply.apply(text, args.output)
+        status, errors = nodepool_apply.apply(text, args.output)
     for error in errors:
         print(f'{args.output}: not replaced: {error}', file=sys.stderr)
     print(f'{args.output}: {status} (launcher {launcher} at '
           f'{show.instant(inv, at)})')
-    return 1 if status == apply.INVALID else 0
+    return 1 if status == nodepool_apply.INVALID else 0
 
 
 # -- demand, simulate, plan, report ------------------------------------------
@@ -455,11 +455,11 @@ def run_plan(args):
     inv, demand, pools = _inputs(args)
     # Nodepool's validator comes with apply and takes seconds to import;
     # bad demand should fail before paying for it.
-    from nodepool_aarch64.capacity import apply
+    from nodepool_aarch64.capacity import nodepool_apply
     if args.write_inventory:
-        apply.check_output(args.write_inventory, 'inventory')
+        nodepool_apply.check_output(args.write_inventory, 'inventory')
     if args.windows_output:
-        apply.check_output(args.windows_output, 'windows output')
+        nodepool_apply.check_output(args.windows_output, 'windows output')
         if args.write_inventory and os.path.realpath(args.write_inventory) \
                 == os.path.realpath(args.windows_output):
             raise InputError(args.windows_output, None, '', 'the same file '

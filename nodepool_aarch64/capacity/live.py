@@ -96,14 +96,14 @@ def with_state(inv, state):
 
 def apply_nodepool(inv, state, launcher, output, at):
     """``capacity apply``'s path: (status, errors)."""
-    from nodepool_aarch64.capacity import apply
+    from nodepool_aarch64.capacity import nodepool_apply
     text = launcher_file(with_state(inv, state), launcher, at)
-    return apply.apply(text, output)
+    return nodepool_apply.apply(text, output)
 
 
 def apply_zuul_launcher(inv, state, checkout, relpath, at):
     """``capacity apply-zuul-launcher --commit``'s path: (status,
     edits)."""
-    from nodepool_aarch64.capacity import launcher_apply
-    return launcher_apply.apply(checkout, relpath, with_state(inv, state),
-                                at, commit=True)
+    from nodepool_aarch64.capacity import zuul_launcher_apply
+    return zuul_launcher_apply.apply(checkout, relpath,
+                                     with_state(inv, state), at, commit=True)

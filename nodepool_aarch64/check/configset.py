@@ -8,7 +8,7 @@ serve (by architecture), and the zuul-launcher objects it defines.
 """
 
 from nodepool_aarch64.check import archinfo
-from nodepool_aarch64.check import launcherobjects
+from nodepool_aarch64.check import zuul_launcher_objects
 from nodepool_aarch64.formats import configset as reader
 
 
@@ -54,7 +54,8 @@ class ConfigSet(reader.ConfigSet):
     @property
     def zuul_launcher(self):
         if self._zuul_launcher is None:
-            self._zuul_launcher = launcherobjects.LauncherObjects(self.zuul)
+            self._zuul_launcher = zuul_launcher_objects.LauncherObjects(
+                self.zuul)
         return self._zuul_launcher
 
     @property

@@ -18,8 +18,8 @@ from tests.functional import gitrepos
 from tests.functional import zookeeper as zookeeper_mod
 from tests.functional import zuul_services
 from tests.functional.test_zuul_config_errors import SITE_CONFIG
-from tests.unit.test_check_launcher_arm64 import TestTheIssuesExample
-from tests.unit.test_check_launcher_schema import GOOD
+from tests.unit.test_check_zuul_launcher_arm64 import TestTheIssuesExample
+from tests.unit.test_check_zuul_launcher_schema import GOOD
 
 SITE_PROJECT = 'site-config'
 # Arm64 (NPA02x), min-ready (NPA03x), timeouts (NPA04x), flavors and

@@ -110,7 +110,7 @@ class TestDetectors(testtools.TestCase):
                          sorted(line for line, _ in terminal_uses(tree)))
         self.assertTrue(is_command_line('nodepool_aarch64.capacity.cli'))
         self.assertTrue(is_command_line(
-            'nodepool_aarch64.capacity.launcher_cli'))
+            'nodepool_aarch64.capacity.zuul_launcher_cli'))
         self.assertFalse(is_command_line('nodepool_aarch64.capacity.plan'))
 
 

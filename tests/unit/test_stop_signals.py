@@ -24,7 +24,7 @@ import threading
 import fixtures
 
 from nodepool_aarch64 import timeutil
-from nodepool_aarch64.capacity import launcher_apply
+from nodepool_aarch64.capacity import zuul_launcher_apply
 from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
@@ -159,10 +159,10 @@ class TestApplyZuulLauncher(StopTestCase):
             # before git ran, and stays so, uncommitted, for git status
             # and the next run to see.
             inv = load_inventory(None)
-            edits = launcher_apply.plan(self.path, self.original, inv,
-                                        timeutil.parse_utc(PEAK))
+            edits = zuul_launcher_apply.plan(self.path, self.original, inv,
+                                             timeutil.parse_utc(PEAK))
             self.assertTrue(edits)
-            self.assertEqual(launcher_apply.edited(self.original, edits),
+            self.assertEqual(zuul_launcher_apply.edited(self.original, edits),
                              text)
         else:
             self.assertEqual(self.original, text)

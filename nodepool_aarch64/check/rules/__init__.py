@@ -58,14 +58,8 @@ def all_codes():
     return sorted(codes)
 
 
-# Importing the modules registers their rules.
-from nodepool_aarch64.check.rules import arch  # noqa: E402,F401
-from nodepool_aarch64.check.rules import max_servers  # noqa: E402,F401
-from nodepool_aarch64.check.rules import duplicates  # noqa: E402,F401
-from nodepool_aarch64.check.rules import flavors  # noqa: E402,F401
-from nodepool_aarch64.check.rules import launcher  # noqa: E402,F401
-from nodepool_aarch64.check.rules import launcher_schema  # noqa: E402,F401
-from nodepool_aarch64.check.rules import launcher_hosts  # noqa: E402,F401
-from nodepool_aarch64.check.rules import readiness  # noqa: E402,F401
-from nodepool_aarch64.check.rules import references  # noqa: E402,F401
-from nodepool_aarch64.check.rules import timeouts  # noqa: E402,F401
+# Importing the modules registers their rules, in this order.
+from nodepool_aarch64.check.rules import (  # noqa: E402,F401
+    arch, max_servers, duplicates, flavors, zuul_launcher,
+    zuul_launcher_schema, nodepool_launcher_hosts, readiness, references,
+    timeouts)

@@ -7,7 +7,7 @@ AArch64 image without UEFI firmware: there is no BIOS on aarch64.
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
-from nodepool_aarch64.check.rules import launcher_arm64
+from nodepool_aarch64.check.rules import zuul_launcher_arm64
 from nodepool_aarch64.formats import configset as reader
 
 
@@ -22,7 +22,7 @@ def arch_mismatch(configset, context):
             yield label.source.finding(
                 label.data, 'NPA020', ERROR,
                 f'{label.where()} mixes architectures: {why}', key='name')
-    yield from launcher_arm64.arch_mismatch(configset, 'NPA020', ERROR)
+    yield from zuul_launcher_arm64.arch_mismatch(configset, 'NPA020', ERROR)
 
 
 @rule('NPA021', WARNING, 'a pool serves both Arm64 and non-Arm64 labels; '
@@ -40,8 +40,8 @@ def pool_mixes_arch(configset, context):
                     f'provider {p.name} pool {pool.name} serves Arm64 '
                     f'labels ({", ".join(arm)}) and labels with no Arm64 '
                     f'image ({", ".join(other)})', key='name')
-    yield from launcher_arm64.provider_mixes_arch(configset, 'NPA021',
-                                                  WARNING)
+    yield from zuul_launcher_arm64.provider_mixes_arch(configset, 'NPA021',
+                                                       WARNING)
 
 
 @rule('NPA022', ERROR, 'an Arm64 diskimage is uploaded without UEFI '
@@ -66,7 +66,8 @@ def arm64_without_uefi(configset, context):
                         f'{model.UEFI}; Nova boots it with BIOS firmware, '
                         f'which aarch64 lacks',
                         key='name')
-    yield from launcher_arm64.arm64_without_uefi(configset, 'NPA022', ERROR)
+    yield from zuul_launcher_arm64.arm64_without_uefi(configset, 'NPA022',
+                                                      ERROR)
 
 
 @rule('NPA023', WARNING, 'an Arm64 diskimage is built without the '

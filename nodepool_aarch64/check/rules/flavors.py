@@ -9,7 +9,7 @@ name merely *contains* flavor-name, so ``opendev`` can pick
 
 import collections
 
-from nodepool_aarch64.check.rules import launcher_arm64
+from nodepool_aarch64.check.rules import zuul_launcher_arm64
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
 # Two flavors for one label differ "materially" when a job sized on one
@@ -169,7 +169,7 @@ def flavor_not_in_cloud(configset, context):
                 f'{facts.where} does not offer (its flavors: {offered}); '
                 f'the label never boots there',
                 key='flavor-name')
-    yield from launcher_arm64.flavor_not_in_cloud(
+    yield from zuul_launcher_arm64.flavor_not_in_cloud(
         configset, context, 'NPA052', ERROR)
 
 

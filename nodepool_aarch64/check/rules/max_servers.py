@@ -9,7 +9,7 @@ function, fed with the flavors the pools actually use.
 import collections
 
 from nodepool_aarch64 import sizing
-from nodepool_aarch64.check.rules import launcher_arm64
+from nodepool_aarch64.check.rules import zuul_launcher_arm64
 from nodepool_aarch64.check.rules import ERROR, rule
 
 
@@ -61,5 +61,5 @@ def max_servers_above_quota(configset, context):
             f'servers the quota of {facts.where} allows '
             f'(bound by {size.binding}; servers per resource: {limits})',
             key='max-servers')
-    yield from launcher_arm64.limits_above_quota(
+    yield from zuul_launcher_arm64.limits_above_quota(
         configset, context, 'NPA060', ERROR)

@@ -6,7 +6,7 @@ hours, and a min-ready the launcher cannot serve is a silent no-op.
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
-from nodepool_aarch64.check.rules import launcher_arm64
+from nodepool_aarch64.check.rules import zuul_launcher_arm64
 from nodepool_aarch64.check.rules import WARNING, rule
 
 
@@ -36,7 +36,8 @@ def min_ready_on_arm64(configset, context):
                     f'label {name} keeps min-ready {entry["min-ready"]} '
                     f'idle Arm64 nodes; Arm64 capacity is scarce, set '
                     f'min-ready: 0', key='min-ready')
-    yield from launcher_arm64.min_ready_on_arm64(configset, 'NPA030', WARNING)
+    yield from zuul_launcher_arm64.min_ready_on_arm64(configset, 'NPA030',
+                                                      WARNING)
 
 
 @rule('NPA031', WARNING, 'min-ready on a label the launcher serves from '

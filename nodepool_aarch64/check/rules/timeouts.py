@@ -7,7 +7,7 @@ launch-retries holds the node request (and the job) for that long.
 
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import archinfo
-from nodepool_aarch64.check.rules import launcher_arm64
+from nodepool_aarch64.check.rules import zuul_launcher_arm64
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 from nodepool_aarch64.engines import nodepool
 
@@ -40,7 +40,7 @@ def arm64_timeouts(configset, context):
                     f'provider {p.name} serves Arm64 labels but its {key} '
                     f'{given} {value} s; UEFI boots there need at least '
                     f'{least} s', key=_where(p, key))
-    yield from launcher_arm64.arm64_timeouts(configset, 'NPA040', ERROR)
+    yield from zuul_launcher_arm64.arm64_timeouts(configset, 'NPA040', ERROR)
 
 
 @rule('NPA041', WARNING, 'launch-timeout x launch-retries is longer than '

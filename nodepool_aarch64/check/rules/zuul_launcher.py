@@ -5,7 +5,7 @@ configures, or a section listing an image nobody defined, loads fine and
 fails when a node is requested.
 """
 
-from nodepool_aarch64.check.launcherobjects import entry_name
+from nodepool_aarch64.check.zuul_launcher_objects import entry_name
 from nodepool_aarch64.check.rules import ERROR, WARNING, rule
 
 

@@ -38,11 +38,11 @@ def register(sub):
 
 
 def run(args):
-    from nodepool_aarch64.capacity import launcher_apply
+    from nodepool_aarch64.capacity import zuul_launcher_apply
     inv = load_inventory(args.inventory)
     at = options.at(args)
-    status, edits = launcher_apply.apply(args.checkout, args.file, inv, at,
-                                         commit=args.commit)
+    status, edits = zuul_launcher_apply.apply(args.checkout, args.file, inv,
+                                              at, commit=args.commit)
     print(f'{args.file}: {status} (at {show.instant(inv, at)})')
     for edit in edits:
         print(f'  {edit}')

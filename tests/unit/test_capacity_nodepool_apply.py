@@ -12,7 +12,7 @@ import testtools
 import yaml
 
 from nodepool_aarch64 import cli
-from nodepool_aarch64.capacity import apply
+from nodepool_aarch64.capacity import nodepool_apply
 from nodepool_aarch64.render import nodepool as render_nodepool
 
 # Monday 10:00 UTC is outside the shipped weekday-peak window (13-21),
@@ -59,7 +59,8 @@ class TestApply(testtools.TestCase):
         self.assertEqual(0, code)
         self.assertIn('replaced', out)
         self.assertEqual(30, us_max_servers(self.output))
-        self.assertEqual([], apply.validate_text(open(self.output).read()))
+        self.assertEqual([], nodepool_apply.validate_text(
+            open(self.output).read()))
         before = self.snapshot()
         code, out, _ = self.run_cli('--at', QUIET)
         self.assertEqual(0, code)
@@ -202,7 +203,7 @@ class TestApplyOutput(testtools.TestCase):
         for path in (stale, fresh, other):
             with open(path, 'w') as f:
                 f.write('partial')
-        old = os.stat(stale).st_mtime - apply.STALE_SECONDS - 60
+        old = os.stat(stale).st_mtime - nodepool_apply.STALE_SECONDS - 60
         os.utime(stale, (old, old))
         os.utime(other, (old, old))
         code, _, err = self.run_cli(output)
@@ -219,8 +220,8 @@ class TestValidateText(testtools.TestCase):
 
     def test_validator_crash_is_an_error_not_a_traceback(self):
         # Nodepool's validator indexes label names it never required.
-        errors = apply.validate_text('labels:\n  - min-ready: 1\n'
-                                     'providers: []\n')
+        errors = nodepool_apply.validate_text('labels:\n  - min-ready: 1\n'
+                                              'providers: []\n')
         self.assertEqual(["Nodepool validator crashed: KeyError: 'name'"],
                          errors)
 
@@ -234,7 +235,7 @@ class TestValidateText(testtools.TestCase):
         keep = Keep(logging.DEBUG)
         root.addHandler(keep)
         self.addCleanup(root.removeHandler, keep)
-        errors = apply.validate_text(
+        errors = nodepool_apply.validate_text(
             'labels:\n  - name: a\n    min-ready: lots\n')
         self.assertEqual(1, len(errors))
         self.assertIn('Schema validation failed', errors[0])
@@ -243,7 +244,7 @@ class TestValidateText(testtools.TestCase):
     def test_never_sees_the_callers_environment(self):
         self.useFixture(fixtures.EnvironmentVariable(
             'NODEPOOL_TOKEN', 'CANARY-S3CRET'))
-        errors = apply.validate_text(
+        errors = nodepool_apply.validate_text(
             'labels:\n  - name: a\n    "%(NODEPOOL_TOKEN)s": 1\n')
         self.assertTrue(errors)
         self.assertNotIn('CANARY', ' '.join(errors))
