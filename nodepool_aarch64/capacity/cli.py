@@ -4,16 +4,17 @@ The options, their checks, what each action prints and its exit code.
 What is compared lives in ``compare``, how it is shown in ``show``.
 """
 
-import math
+import argparse
 import os
 import re
 import sys
 
+from nodepool_aarch64 import options
 from nodepool_aarch64.capacity import control_cli
-from nodepool_aarch64.capacity import zuul_launcher_cli
-from nodepool_aarch64.capacity import options
 from nodepool_aarch64.capacity import show
-from nodepool_aarch64.cliutil import add_command, add_share_option, writing
+from nodepool_aarch64.capacity import zuul_launcher_cli
+from nodepool_aarch64.options import (add_command, add_share_option,
+                                      check_range, writing)
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import launcher_file
@@ -81,7 +82,7 @@ def _quota_parser(sub):
 
 def run_quota(args):
     from nodepool_aarch64.capacity import quota
-    _check('--timeout', args.timeout, 1, high=3600)
+    check_range('--timeout', args.timeout, 1, high=3600)
     inv = load_inventory(args.inventory)
     providers = list(inv.providers)
     if args.cloud:
@@ -220,37 +221,17 @@ def _demand_args(parser):
                    help='chance a launch attempt fails (default 0.02)')
 
 
-def _check(name, value, low, high=None, below=None, whole=False):
-    """One line and exit 2 for a number outside [low, high] (or
-    [low, below)); NaN and infinity are never accepted."""
-    if value is None:
-        return
-    bad = value != value or value in (math.inf, -math.inf) or \
-        value < low or (high is not None and value > high) or \
-        (below is not None and value >= below)
-    if not bad:
-        return
-    kind = 'a whole number' if whole else 'a number'
-    if below is not None:
-        want = f'{kind} from {low:g} up to (not including) {below:g}'
-    elif high is not None:
-        want = f'{kind} from {low:g} to {high:g}'
-    else:
-        want = f'{kind} of at least {low:g}'
-    raise InputError(name, None, '', f'{value!r}: expected {want}')
-
-
 MAX_LAUNCH_SECONDS = 86400.0
 
 
 def _check_demand_args(args):
-    _check('--synthetic', args.synthetic, 1, whole=True)
-    _check('--weeks', args.weeks, 1, whole=True)
+    check_range('--synthetic', args.synthetic, 1, whole=True)
+    check_range('--weeks', args.weeks, 1, whole=True)
     # A launch is minutes; a day bounds any real one and keeps the
     # log-normal's parameters finite.
-    _check('--launch-mean', args.launch_mean, 0, high=MAX_LAUNCH_SECONDS)
-    _check('--launch-sd', args.launch_sd, 0, high=MAX_LAUNCH_SECONDS)
-    _check('--failure-rate', args.failure_rate, 0, below=1)
+    check_range('--launch-mean', args.launch_mean, 0, high=MAX_LAUNCH_SECONDS)
+    check_range('--launch-sd', args.launch_sd, 0, high=MAX_LAUNCH_SECONDS)
+    check_range('--failure-rate', args.failure_rate, 0, below=1)
 
 
 def _load_demand(args, inv):
@@ -390,7 +371,7 @@ def _objectives(args, demand):
 
 
 def _fit_and_holdout(args, demand):
-    _check('--holdout', args.holdout, 0, whole=True)
+    check_range('--holdout', args.holdout, 0, whole=True)
     weeks = demand.weeks()
     if args.holdout and args.holdout >= weeks:
         raise InputError('--holdout', None, '', f'{args.holdout}: the '
@@ -407,9 +388,10 @@ def _plan(args, inv, demand, pools):
     """(Plan, objectives, fitted demand, held-out demand or None)."""
     from nodepool_aarch64.capacity import compare
     from nodepool_aarch64.capacity import plan as pl
-    _check('--trim-budget', args.trim_budget, 0, whole=True)
+    check_range('--trim-budget', args.trim_budget, 0, whole=True)
     quotas = compare.full_quota(inv)
-    _check('--floor', args.floor, 0, high=sum(quotas.values()), whole=True)
+    check_range('--floor', args.floor, 0, high=sum(quotas.values()),
+                whole=True)
     fit, held = _fit_and_holdout(args, demand)
     objectives = _objectives(args, fit)
     try:
@@ -515,11 +497,17 @@ def _report_parser(sub):
         'full quota and a plan for the SLO, and write demand-capacity.png '
         '(demand against capacity per hour of the week), waits.png (wait '
         'percentiles per pipeline, with the SLO) and index.md embedding '
-        'both into --output (an existing directory, or one to create).')
+        'both into --output-dir (an existing directory, or one to '
+        'create).')
     _planning_args(p)
     p.add_argument('--no-plan', action='store_true',
                    help='leave the plan out (faster)')
-    p.add_argument('--output', required=True, metavar='DIR')
+    p.add_argument('--output-dir', metavar='DIR',
+                   help='where the page and its plots go (required)')
+    # The name it had before --output came to mean a file everywhere.
+    p.add_argument('--output', dest='output_dir', metavar='DIR',
+                   action=options.Deprecated, instead='--output-dir',
+                   help=argparse.SUPPRESS)
     p.set_defaults(func=run_report)
 
 
@@ -527,6 +515,9 @@ def run_report(args):
     from nodepool_aarch64.capacity import compare
     from nodepool_aarch64.capacity import merge
     from nodepool_aarch64.capacity import report
+    if not args.output_dir:
+        raise InputError('--output-dir', None, '', 'required: the directory '
+                         'for the page and its plots')
     inv, demand, pools = _inputs(args)
     scenarios = [('inventory', inv, None),
                  ('full quota', inv, compare.full_quota_schedule(inv))]
@@ -548,9 +539,9 @@ def run_report(args):
             notes.append(warning)
     schedules, results = compare.simulate_scenarios(scenarios, demand,
                                                     pools, args.seed)
-    with writing(args.output):
-        paths = report.write(args.output, demand, schedules, results, notes,
-                             objectives, warning)
+    with writing(args.output_dir):
+        paths = report.write(args.output_dir, demand, schedules, results,
+                             notes, objectives, warning)
     for path in paths:
         print(path)
     return 0

@@ -4,7 +4,7 @@ import dataclasses
 import datetime
 import sys
 
-from nodepool_aarch64.capacity import options
+from nodepool_aarch64 import options
 from nodepool_aarch64.capacity import show
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.formats import texttable
@@ -33,7 +33,7 @@ the actions it would have taken.
 
 
 def register(sub, capacity_cli):
-    from nodepool_aarch64.cliutil import add_command
+    from nodepool_aarch64.options import add_command
     p = add_command(sub, 'control',
                     help='a controller that keeps a wait SLO within quota',
                     description=DESCRIPTION)
@@ -87,10 +87,10 @@ def _setup(args, inv, demand):
     from nodepool_aarch64.capacity import control
     from nodepool_aarch64.capacity import forecast as fc
     from nodepool_aarch64.capacity import plan as pl
-    cli = args.capacity_cli
-    cli._check('--fit-weeks', args.fit_weeks, 1, high=52, whole=True)
-    cli._check('--max-step', args.max_step, 1, high=10000, whole=True)
-    cli._check('--min-interval', args.min_interval, 0, high=7 * 24 * 60)
+    check = options.check_range
+    check('--fit-weeks', args.fit_weeks, 1, high=52, whole=True)
+    check('--max-step', args.max_step, 1, high=10000, whole=True)
+    check('--min-interval', args.min_interval, 0, high=7 * 24 * 60)
     try:
         objective = pl.parse_objective(args.slo)
         pl.check_objectives([objective], demand)
@@ -231,7 +231,7 @@ def _launcher(args, inv):
 def _put(args, inv, state, launcher, at):
     """Apply through the existing paths; what happened, for the log."""
     from nodepool_aarch64.capacity import live
-    from nodepool_aarch64.cliutil import writing
+    from nodepool_aarch64.options import writing
     done = []
     if args.nodepool_config:
         with writing(args.nodepool_config):

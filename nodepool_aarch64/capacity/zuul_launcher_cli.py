@@ -1,6 +1,6 @@
 """``nodepool-aarch64 capacity apply-zuul-launcher``."""
 
-from nodepool_aarch64.capacity import options
+from nodepool_aarch64 import options
 from nodepool_aarch64.capacity import show
 from nodepool_aarch64.inventory import load_inventory
 

@@ -2,12 +2,13 @@
 
 import sys
 
+from nodepool_aarch64 import options
 from nodepool_aarch64.check import report
 from nodepool_aarch64.check import rules
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.check import tenant as tenant_mod
-from nodepool_aarch64.cliutil import add_command
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.options import add_command
 
 DESCRIPTION = """\
 Check Nodepool config files or directories (several launchers and
@@ -49,21 +50,16 @@ def register(subparsers):
         description=DESCRIPTION, epilog=_epilog())
     parser.add_argument('paths', nargs='+', metavar='PATH',
                         help='Nodepool or Zuul config file or directory')
-    parser.add_argument('--format', choices=('text', 'json'),
-                        default='text', help='output format')
+    options.output_format(parser)
     facts = parser.add_mutually_exclusive_group()
     facts.add_argument('--facts', metavar='FILE',
                        help='cloud facts file (flavors, quotas per cloud '
                        'region); see "capacity quota --write-facts"')
-    facts.add_argument('--inventory', metavar='FILE',
-                       help='take cloud facts from an inventory instead')
+    options.inventory(facts,
+                      help='take cloud facts from an inventory instead')
     tenant = parser.add_argument_group(
         'what the rest of the Zuul tenant serves')
-    tenant.add_argument('--zuul-url', metavar='URL',
-                        help="zuul-web's address (e.g. "
-                        'https://zuul.opendev.org); needs --tenant')
-    tenant.add_argument('--tenant', metavar='NAME',
-                        help='the tenant whose labels zuul-web lists')
+    options.zuul_web(tenant, 'the tenant whose labels zuul-web lists')
     tenant.add_argument('--labels-file', metavar='FILE',
                         help='label names the tenant serves, one a line '
                         '(# comments)')

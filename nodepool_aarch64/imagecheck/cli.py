@@ -1,17 +1,20 @@
 """``nodepool-aarch64 image-check``: boot an image as Nova would, once."""
 
+import argparse
 import os
 
 from nodepool_aarch64 import model
-from nodepool_aarch64.cliutil import add_command, positive_seconds
+from nodepool_aarch64 import options
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.formats.readfile import is_regular_or_absent
 from nodepool_aarch64.imagecheck import criteria
 from nodepool_aarch64.imagecheck import qemu
 from nodepool_aarch64.imagecheck import report
 from nodepool_aarch64.imagecheck import run
+from nodepool_aarch64.options import add_command, positive_seconds
 
 DEFAULT_TIMEOUT = 600
+DISK_FORMATS = ('raw', 'qcow2')
 
 DESCRIPTION = """\
 Boot an Arm64 disk image under UEFI the way Nova boots it from the image
@@ -52,15 +55,15 @@ def register(subparsers):
         help='boot an Arm64 image under UEFI as Nova would',
         description=DESCRIPTION)
     parser.add_argument('image', metavar='IMAGE', help='disk image file')
-    parser.add_argument('--format', choices=('raw', 'qcow2'),
+    parser.add_argument('--disk-format', choices=DISK_FORMATS,
                         help='image format (default: read from the image)')
     parser.add_argument('--timeout', type=positive_seconds,
                         default=DEFAULT_TIMEOUT,
                         metavar='SECONDS', help='longest a boot may take '
                         '(default %(default)s)')
-    parser.add_argument('--inventory', metavar='FILE',
-                        help='take the image properties of --diskimage '
-                        'from this inventory (default: the shipped one)')
+    options.inventory(parser, help='take the image properties of '
+                      '--diskimage from this inventory (default: the '
+                      'shipped one)')
     parser.add_argument('--diskimage', metavar='NAME',
                         help='boot with this diskimage\'s properties '
                         '(default: the UEFI properties of every Arm64 '
@@ -72,9 +75,39 @@ def register(subparsers):
     parser.add_argument('--console-log', metavar='FILE',
                         help='keep the whole serial console here (replaced '
                         'once the boot has a verdict)')
-    parser.add_argument('--output-format', choices=('text', 'json'),
-                        default='text', help='how to print the result')
+    parser.add_argument('--format', type=_format, default='text',
+                        action=_Format, metavar='{text,json}',
+                        help='how to print the result')
+    # What --format text|json was called here before every command
+    # spelled it --format.
+    parser.add_argument('--output-format', dest='format',
+                        choices=options.OUTPUT_FORMATS,
+                        help=argparse.SUPPRESS)
     parser.set_defaults(func=main)
+
+
+def _format(value):
+    """``--format``'s type: text or json, or (its old meaning here) a
+    disk format."""
+    if value not in options.OUTPUT_FORMATS + DISK_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f'{value!r}: expected text or json (--disk-format takes '
+            f'{" or ".join(DISK_FORMATS)})')
+    return value
+
+
+class _Format(argparse.Action):
+    """``--format raw|qcow2`` named the disk format before --format meant
+    text or json everywhere: it still does, with a line saying to write
+    --disk-format."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        if value in DISK_FORMATS:
+            options.deprecated(parser, f'{option_string} {value}',
+                               f'--disk-format {value}')
+            namespace.disk_format = value
+        else:
+            namespace.format = value
 
 
 def boot_settings(args):
@@ -126,7 +159,7 @@ def check_console_log(path, inputs):
 def main(args):
     boot = boot_settings(args)
     try:
-        run.image_format(args.image, args.format)
+        run.image_format(args.image, args.disk_format)
     except run.UnusableImage as e:
         raise InputError(args.image, None, '', str(e))
     if args.console_log:
@@ -137,7 +170,8 @@ def main(args):
         check_console_log(args.console_log, (args.image, *firmware))
     try:
         result = run.check(
-            args.image, boot, args.timeout, requested_format=args.format,
+            args.image, boot, args.timeout,
+            requested_format=args.disk_format,
             accel=None if args.accel == 'auto' else args.accel,
             memory=args.memory, cpus=args.cpus, console_log=args.console_log)
     except (run.UnusableImage, qemu.FirmwareMissing) as e:
@@ -148,7 +182,7 @@ def main(args):
         raise InputError(args.image, None, '', f'cannot run {e.filename}: '
                          'install qemu-system-arm, qemu-efi-aarch64 and '
                          'xorriso')
-    if args.output_format == 'json':
+    if args.format == 'json':
         print(report.as_json(result))
     else:
         print('\n'.join(report.text(result)))

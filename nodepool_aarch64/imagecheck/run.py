@@ -82,7 +82,7 @@ def image_format(path, requested=None):
         os.close(fd)
     found = 'qcow2' if magic == QCOW2_MAGIC else 'raw'
     if requested and requested != found:
-        raise UnusableImage(f'--format {requested} given, but the '
+        raise UnusableImage(f'--disk-format {requested} given, but the '
                             f'image is {found}')
     if info.st_size < 512 * 34:
         raise UnusableImage('too small to hold a partition table')

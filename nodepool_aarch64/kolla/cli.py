@@ -2,9 +2,10 @@
 
 import json
 
-from nodepool_aarch64.cliutil import add_command, positive_seconds
+from nodepool_aarch64 import options
 from nodepool_aarch64.kolla import affected
 from nodepool_aarch64.kolla import render
+from nodepool_aarch64.options import add_command, positive_seconds
 
 DESCRIPTION = """\
 Say which Kolla images a change makes different, so an Arm64 build job
@@ -64,8 +65,7 @@ def register(subparsers):
                         default=render.RENDER_TIMEOUT, metavar='SECONDS',
                         help='longest one revision may take to render '
                         '(default %(default)s)')
-    parser.add_argument('--format', choices=('text', 'json'),
-                        default='text', help='how to print the selection')
+    options.output_format(parser, help='how to print the selection')
     parser.set_defaults(func=main)
 
 

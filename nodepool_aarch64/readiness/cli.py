@@ -1,9 +1,8 @@
 """``nodepool-aarch64 readiness``: may an Arm64 job vote yet?"""
 
-import math
-
-from nodepool_aarch64.cliutil import add_command, add_share_option, writing
+from nodepool_aarch64 import options
 from nodepool_aarch64.errors import InputError
+from nodepool_aarch64.options import add_command, add_share_option, writing
 from nodepool_aarch64.readiness import criteria as crit
 from nodepool_aarch64.readiness import report
 from nodepool_aarch64.readiness.window import DEFAULT_DAYS
@@ -46,10 +45,7 @@ def register(subparsers):
         help='may an Arm64 job move to check-arm64 or gate?',
         description=DESCRIPTION)
     src = p.add_argument_group('builds (one of)')
-    src.add_argument('--zuul-url', metavar='URL',
-                     help='zuul-web, e.g. https://zuul.example or its '
-                          'API root https://zuul.example/api')
-    src.add_argument('--tenant', help='Zuul tenant (with --zuul-url)')
+    options.zuul_web(src, 'the tenant whose builds count')
     src.add_argument('--builds', nargs='+', metavar='FILE',
                      help="saved JSON of Zuul's /api/tenant/T/builds")
     src.add_argument('--http-timeout', type=float, default=300.0,
@@ -72,8 +68,7 @@ def register(subparsers):
                           f'(default {DEFAULT_DAYS}d)')
     sel.add_argument('--until', metavar='TIME', help='window end')
     cfg = p.add_argument_group('configuration')
-    cfg.add_argument('--inventory', metavar='FILE',
-                     help='inventory YAML (default: the shipped one)')
+    options.inventory(cfg)
     cfg.add_argument('--zuul-d', action='append', default=[],
                      metavar='PATH',
                      help="a project's zuul.d or .zuul.yaml (repeatable): "
@@ -83,7 +78,7 @@ def register(subparsers):
     add_share_option(cfg)
     _threshold_args(p)
     out = p.add_argument_group('output')
-    out.add_argument('--format', choices=('text', 'json'), default='text')
+    options.output_format(out)
     out.add_argument('--plot', metavar='DIR',
                      help='write a PNG per job here')
     out.add_argument('--seed', type=int, default=0,
@@ -117,19 +112,15 @@ def thresholds(args):
     if objective.pipeline != 'gate' or objective.label:
         raise InputError('--slo', None, '', f'{args.slo!r}: readiness '
                          'judges the gate wait: gate:pQ:MINUTES')
-    for name in ('max_arm64_failure_rate', 'max_infra_failure_rate'):
-        if not 0 <= getattr(args, name) <= 1:
-            raise InputError('--' + name.replace('_', '-'), None, '',
-                             'expected a rate between 0 and 1')
-    if not 0 < args.max_duration_share <= 1:
-        raise InputError('--max-duration-share', None, '',
-                         'expected a share above 0, at most 1')
-    for name in ('min_runs', 'min_clouds'):
-        if getattr(args, name) < 0:
-            raise InputError('--' + name.replace('_', '-'), None, '',
-                             'expected a number of at least 0')
-    if args.timeout is not None and args.timeout <= 0:
-        raise InputError('--timeout', None, '', 'expected seconds above 0')
+    check = options.check_range
+    check('--max-arm64-failure-rate', args.max_arm64_failure_rate, 0,
+          high=1)
+    check('--max-infra-failure-rate', args.max_infra_failure_rate, 0,
+          high=1)
+    check('--max-duration-share', args.max_duration_share, above=0, high=1)
+    check('--min-runs', args.min_runs, 0, whole=True)
+    check('--min-clouds', args.min_clouds, 0, whole=True)
+    check('--timeout', args.timeout, above=0, whole=True, unit='seconds')
     return crit.Thresholds(
         args.min_runs, args.max_arm64_failure_rate,
         args.max_infra_failure_rate, args.max_duration_share,
@@ -142,12 +133,10 @@ def _source(args):
                          '... or --zuul-url URL --tenant T')
     if args.zuul_url and not args.tenant:
         raise InputError('--tenant', None, '', 'needed with --zuul-url')
-    if args.page_size < 1:
-        raise InputError('--page-size', None, '', 'expected at least 1')
+    options.check_range('--page-size', args.page_size, 1, whole=True)
     # "nan" and "inf" parse as floats; neither is a deadline.
-    if not (math.isfinite(args.http_timeout) and args.http_timeout > 0):
-        raise InputError('--http-timeout', None, '',
-                         'expected a number of seconds above 0')
+    options.check_range('--http-timeout', args.http_timeout, above=0,
+                        unit='seconds')
 
 
 def request(args):

@@ -3,11 +3,12 @@
 import os
 import sys
 
+from nodepool_aarch64 import options
 from nodepool_aarch64 import sizing
-from nodepool_aarch64.cliutil import add_command, parse_at, writing
 from nodepool_aarch64.formats import texttable
 from nodepool_aarch64.formats.write import unchanged, write_files
 from nodepool_aarch64.inventory import load_inventory
+from nodepool_aarch64.options import add_command, writing
 from nodepool_aarch64.render import COMMITTED, render_all
 
 DESCRIPTION = """\
@@ -38,9 +39,7 @@ def register(subparsers):
         subparsers, 'render',
         help='render Nodepool, zuul-launcher and Zuul config',
         description=DESCRIPTION)
-    parser.add_argument(
-        '--inventory', metavar='FILE',
-        help='inventory YAML (default: the shipped Linaro inventory)')
+    options.inventory(parser)
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         '--output-dir', metavar='DIR', default=None,
@@ -49,10 +48,9 @@ def register(subparsers):
         '--repo', metavar='DIR',
         help="only the files this project commits (nodesets, the mirror "
              "role's list, the docs' tables), under the project's root DIR")
-    parser.add_argument(
-        '--at', metavar='TIME', type=parse_at,
-        help='apply the capacity windows active at this UTC time '
-             '(ISO 8601, e.g. 2026-12-01T14:00Z); default: none')
+    options.instant(
+        parser, help='apply the capacity windows active at this UTC time '
+                     '(ISO 8601, e.g. 2026-12-01T14:00Z); default: none')
     parser.add_argument(
         '--check', action='store_true',
         help='write nothing; exit 1 if any file is stale or missing')

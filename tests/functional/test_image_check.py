@@ -60,7 +60,7 @@ class ImageCheckTestCase(testtools.TestCase):
         proc = subprocess.run(
             [os.path.join(BIN, 'nodepool-aarch64'), 'image-check',
              self.image(variant), '--timeout', str(TIMEOUT),
-             '--console-log', self.console_log, '--output-format', 'json'],
+             '--console-log', self.console_log, '--format', 'json'],
             capture_output=True, text=True, timeout=TIMEOUT + 60)
         self.addDetail('stderr', testtools.content.text_content(proc.stderr))
         self.assertIn(proc.returncode, (0, 1), proc.stderr)

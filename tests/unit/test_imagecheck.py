@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 
+from nodepool_aarch64 import cli
 from nodepool_aarch64 import model
 from nodepool_aarch64.imagecheck import configdrive
 from nodepool_aarch64.imagecheck import criteria
@@ -156,9 +157,36 @@ class TestCliInput(base.TestCase):
         path = os.path.join(self.tempdir(), 'disk.raw')
         with open(path, 'wb') as f:
             f.truncate(1024 * 1024)
+        code, _, err = self.run_cli('image-check', '--disk-format', 'qcow2',
+                                    path)
+        self.assertEqual(2, code)
+        self.assertEqual(1, len(err.splitlines()), err)
+        self.assertIn('--disk-format qcow2 given, but the image is raw', err)
+
+    def test_format_once_named_the_disk_format(self):
+        path = os.path.join(self.tempdir(), 'disk.raw')
+        with open(path, 'wb') as f:
+            f.truncate(1024 * 1024)
         code, _, err = self.run_cli('image-check', '--format', 'qcow2', path)
         self.assertEqual(2, code)
-        self.assertIn('--format qcow2 given, but the image is raw', err)
+        self.assertEqual(
+            ['nodepool-aarch64 image-check: --format qcow2 is deprecated; '
+             'use --disk-format qcow2',
+             f'nodepool-aarch64: {path}: --disk-format qcow2 given, but the '
+             'image is raw'], err.splitlines())
+
+    def test_format_means_text_or_json(self):
+        code, _, err = self.run_cli('image-check', '--format', 'yaml', 'x')
+        self.assertEqual(2, code)
+        self.assertIn("argument --format: 'yaml': expected text or json "
+                      '(--disk-format takes raw or qcow2)', err)
+        args = cli.build_parser().parse_args(
+            ['image-check', '--output-format', 'json', 'x'])
+        self.assertEqual(('json', None), (args.format, args.disk_format))
+        args = cli.build_parser().parse_args(
+            ['image-check', '--format', 'json', '--disk-format', 'raw',
+             'x'])
+        self.assertEqual(('json', 'raw'), (args.format, args.disk_format))
 
     def test_an_empty_file_is_no_disk(self):
         path = os.path.join(self.tempdir(), 'disk.raw')
@@ -177,7 +205,8 @@ class TestCliInput(base.TestCase):
     def test_timeout_must_be_positive(self):
         code, _, err = self.run_cli('image-check', '--timeout', '0', 'x')
         self.assertEqual(2, code)
-        self.assertIn('not a positive number of seconds', err)
+        self.assertIn("argument --timeout: '0': expected a whole number of "
+                      'seconds above 0', err)
 
 
 def _feed(console, text, chunk=37, step=0.01):

@@ -7,11 +7,12 @@ atomic writes, text tables, Zuul's builds, zuul-web, config sets and
 findings) is a floor below every feature, importing only the leaves,
 the engine wrappers and itself; ``check`` never imports ``render`` (a
 check that trusted the renderer could not catch its mistakes); and
-only command-line modules (``cli.py``, ``*_cli.py``) print, write to
-the terminal or exit, so every library function can be called from
-another command or a test.  Two more keep those walls cheap to hold:
-no library module imports a command-line module, and the wrappers
-around the engines (``engines/``) import nothing of the project.
+only command-line modules (``cli.py``, ``*_cli.py`` and ``options``,
+the options they share) print, write to the terminal or exit, so every
+library function can be called from another command or a test.  Two
+more keep those walls cheap to hold: no library module imports a
+command-line module, and the wrappers around the engines (``engines/``)
+import nothing of the project.
 """
 
 import ast
@@ -87,8 +88,10 @@ def terminal_uses(tree):
 
 
 def is_command_line(module):
+    """``cli.py``, ``*_cli.py`` and the options every command shares."""
     last = module.rsplit('.', 1)[-1]
-    return last == 'cli' or last.endswith('_cli')
+    return last == 'cli' or last.endswith('_cli') or \
+        module == NAME + '.options'
 
 
 class TestDetectors(testtools.TestCase):
@@ -111,6 +114,7 @@ class TestDetectors(testtools.TestCase):
         self.assertTrue(is_command_line('nodepool_aarch64.capacity.cli'))
         self.assertTrue(is_command_line(
             'nodepool_aarch64.capacity.zuul_launcher_cli'))
+        self.assertTrue(is_command_line('nodepool_aarch64.options'))
         self.assertFalse(is_command_line('nodepool_aarch64.capacity.plan'))
 
 
