@@ -1,8 +1,11 @@
-"""Shared test helpers: temp dirs, CLI runs, a secret-free clouds.yaml."""
+"""Shared test helpers: the repository's root, CLI runs (in this process
+or a child), temp dirs, a secret-free clouds.yaml."""
 
 import contextlib
 import io
 import os
+import subprocess
+import sys
 import textwrap
 
 import fixtures
@@ -10,7 +13,28 @@ import testtools
 
 from nodepool_aarch64 import cli
 
+# The root of this repository: every test finds files through it.
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_cli(*argv):
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as e:  # argparse: --help, usage errors
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_cli_process(*argv, timeout=120, **kwargs):
+    """Run ``nodepool-aarch64 ARGV`` in a child process: the
+    CompletedProcess (text output).  The module entry point is used so
+    the CLI comes from the code under test, installed or not."""
+    return subprocess.run(
+        [sys.executable, '-m', 'nodepool_aarch64.cli'] + list(argv),
+        capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 class TestCase(testtools.TestCase):
@@ -27,13 +51,7 @@ class TestCase(testtools.TestCase):
 
     def run_cli(self, *argv):
         """Run the CLI in-process: (exit code, stdout, stderr)."""
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(list(argv))
-            except SystemExit as e:  # argparse: --help, usage errors
-                code = e.code
-        return code, out.getvalue(), err.getvalue()
+        return run_cli(*argv)
 
 
 def key_paths(node, prefix=()):

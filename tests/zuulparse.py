@@ -18,7 +18,9 @@ from zuul import model
 from zuul.lib import connections
 from zuul.lib.ansible import AnsibleManager
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import base
+
+REPO_ROOT = base.REPO
 ZUUL_D = os.path.join(REPO_ROOT, 'zuul.d')
 PROJECT = 'nodepool-aarch64'
 

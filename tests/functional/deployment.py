@@ -17,7 +17,6 @@ the launcher.
 """
 
 import os
-import subprocess
 import sys
 import time
 
@@ -25,6 +24,7 @@ import fixtures
 import yaml
 
 from nodepool_aarch64.formats.write import atomic_write
+from tests import base
 from tests.functional import artefacts
 from tests.functional import fake_cloud
 from tests.functional import launcher as launcher_mod
@@ -35,15 +35,7 @@ LAUNCHER_HOST = 'nl03.opendev.org'
 READY_TIMEOUT = 60
 
 
-def run_cli(*args):
-    """Run ``nodepool-aarch64 ARGS`` in a child process.
-
-    Returns the CompletedProcess (text output).  The module entry point
-    is used so the CLI comes from the code under test, installed or not.
-    """
-    return subprocess.run(
-        [sys.executable, '-m', 'nodepool_aarch64.cli'] + list(args),
-        capture_output=True, text=True, timeout=120)
+run_cli = base.run_cli_process
 
 
 def load_yaml(path):

@@ -12,8 +12,9 @@ import subprocess
 
 import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests import base
+
+REPO = base.REPO
 
 
 def git(*args, cwd):

@@ -15,7 +15,6 @@ same ZooKeeper.
 
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -24,6 +23,7 @@ import testtools
 import yaml
 
 from nodepool_aarch64.render import REGION_MIRRORS
+from tests import base
 from tests.functional import artefacts
 from tests.functional import gitrepos
 from tests.functional import launcher as launcher_mod
@@ -98,10 +98,7 @@ def site_config(prepare_workspace=False):
     return SITE_CONFIG % {'push': PUSH_PIPELINE, 'base_pre_run': pre_run}
 
 
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, '-m', 'nodepool_aarch64.cli'] + list(args),
-        capture_output=True, text=True, timeout=120)
+run_cli = base.run_cli_process
 
 
 class TenantRepos:

@@ -31,6 +31,8 @@ import zipfile
 
 import fixtures
 
+from tests import base
+
 DEBIAN_RELEASE = 'bookworm'
 DEBIAN_VERSION = '12'
 DEB_PACKAGE = 'npa-hello'
@@ -334,8 +336,7 @@ def in_root(root, *argv, **kwargs):
 
 # -- running the role --------------------------------------------------------
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO_ROOT = base.REPO
 APPLY_PLAYBOOK = os.path.join(REPO_ROOT, 'tests', 'functional', 'playbooks',
                               'apply-region-mirror.yaml')
 RECAP = re.compile(r'^\S+\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)'

@@ -22,13 +22,13 @@ import fixtures
 import testtools
 
 from nodepool_aarch64.imagecheck import criteria
+from tests import base
 from tests import cliprocess
 from tests.functional import arm64node
 from tests.functional import artefacts
 from tests.functional import uefi_images
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO = base.REPO
 PLAYBOOK = os.path.join(REPO, 'tests', 'functional', 'playbooks',
                         'uefi-boot-check.yaml')
 BIN = os.path.dirname(sys.executable)

@@ -14,12 +14,12 @@ import os
 
 import yaml
 
+from tests import base
 from tests.functional import gitrepos
 from tests.functional import processes
 from tests.functional import zuul_services
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO = base.REPO
 TENANT = 'arm64'
 THIS_PROJECT = 'nodepool-aarch64'
 SITE_PROJECT = 'site-config'

@@ -11,8 +11,6 @@ with ``capacity apply-zuul-launcher`` while everything keeps running.
 """
 
 import configparser
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -24,10 +22,11 @@ import fixtures
 import testtools
 import yaml
 
-from nodepool_aarch64 import cli
 from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
+from tests import base
+from tests import windows
 from tests.functional import arm64node
 from tests.functional import artefacts
 from tests.functional import control_history
@@ -48,7 +47,7 @@ BROKEN_PROJECT = 'broken-launcher-config'
 LAUNCHER_FILE = 'zuul.d/zuul-launcher.yaml'
 # Inside the shipped linaro-cn1-maintenance window, which takes the
 # China region from 8 instances to none.
-MAINTENANCE = '2026-12-05T03:00Z'
+MAINTENANCE = windows.MAINTENANCE
 CLOSED_PROVIDER = 'linaro-cn1'
 # A label the closed provider offers, and others too.
 MOVED_LABEL = 'ubuntu-bionic-arm64'
@@ -314,13 +313,10 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
         path = os.path.join(self.base, 'broken-render.yaml')
         with open(path, 'w') as f:
             f.write(dump(self.stack.broken, 'inventory linaro.yaml'))
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(io.StringIO()):
-            code = cli.main(['check', path])
+        code, out, _ = base.run_cli('check', path)
         self.assertEqual(1, code)
-        self.assertIn('NPA072', out.getvalue())
-        self.assertIn(f'its image {self.stack.broken_image}', out.getvalue())
+        self.assertIn('NPA072', out)
+        self.assertIn(f'its image {self.stack.broken_image}', out)
         errors = self.api('/config-errors', tenant=BROKEN_TENANT)
         self.assertTrue(errors)
         self.assertIn(f'Image "{self.stack.broken_image}" is not attached '
@@ -355,13 +351,12 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
         checkout = os.path.join(self.base, 'admin-checkout')
         subprocess.run(['git', 'clone', '-q', self.stack.launcher_repo,
                         checkout], check=True)
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = cli.main(['capacity', 'apply-zuul-launcher', '--checkout',
-                             checkout, '--at', MAINTENANCE, '--commit'])
-        self.assertEqual(0, code)
+        code, out, err = base.run_cli(
+            'capacity', 'apply-zuul-launcher', '--checkout', checkout,
+            '--at', MAINTENANCE, '--commit')
+        self.assertEqual(0, code, err)
         self.assertIn(f'section {CLOSED_PROVIDER} resource-limits.instances:'
-                      ' 8 -> 0', out.getvalue())
+                      ' 8 -> 0', out)
         gitrepos.git('push', '-q', 'origin', 'HEAD:master', cwd=checkout)
 
         # The scheduler reloads the tenant on the pushed commit; the
@@ -396,14 +391,12 @@ class TestZuulLauncherServesLabels(testtools.TestCase):
                 return out
 
     def control_step(self, builds, at, checkout, log):
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = cli.main([
-                'capacity', 'control', '--builds', builds, '--at',
-                at.isoformat(), '--audit-log', log, '--max-step', '40',
-                '--live', '--zuul-launcher-checkout', checkout])
-        self.assertEqual(0, code, out.getvalue())
-        return out.getvalue()
+        code, out, err = base.run_cli(
+            'capacity', 'control', '--builds', builds, '--at',
+            at.isoformat(), '--audit-log', log, '--max-step', '40',
+            '--live', '--zuul-launcher-checkout', checkout)
+        self.assertEqual(0, code, out + err)
+        return out
 
     def test_controller_raise_reaches_the_running_launcher(self):
         stats = self.stack.stats

@@ -1,9 +1,7 @@
 """``capacity plan`` and ``simulate``: plans that can be applied, input
 that cannot silently mean nothing."""
 
-import contextlib
 import datetime
-import io
 import json
 import os
 import shlex
@@ -12,25 +10,20 @@ import fixtures
 import testtools
 import yaml
 
-from nodepool_aarch64 import cli
 from nodepool_aarch64.capacity import demand as dm
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
+from tests import base
+from tests import windows
 from tests.unit import test_capacity_demand
 
 UTC = datetime.timezone.utc
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-# The Monday of the week that holds the shipped linaro-cn1 maintenance
-# window (2026-12-05, a Saturday).
-MAINTENANCE_WEEK = datetime.datetime(2026, 11, 30, tzinfo=UTC)
+REPO = base.REPO
+MAINTENANCE_WEEK = windows.MAINTENANCE_WEEK
 
 
 def run_cli(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(['capacity'] + list(args))
-    return code, out.getvalue(), err.getvalue()
+    return base.run_cli('capacity', *args)
 
 
 class CliTest(testtools.TestCase):

@@ -1,7 +1,5 @@
 """``capacity apply``: valid, atomic, and quiet when nothing changed."""
 
-import contextlib
-import io
 import logging
 import os
 import subprocess
@@ -11,18 +9,15 @@ import fixtures
 import testtools
 import yaml
 
-from nodepool_aarch64 import cli
 from nodepool_aarch64.capacity import nodepool_apply
 from nodepool_aarch64.render import nodepool as render_nodepool
+from tests import base
+from tests import windows
 
-# Monday 10:00 UTC is outside the shipped weekday-peak window (13-21),
-# Tuesday 14:00 inside it.
-QUIET = '2026-12-07T10:00Z'
-PEAK = '2026-12-08T14:00Z'
+QUIET, PEAK = windows.QUIET, windows.PEAK
 # The shipped inventory has two launcher hosts; apply writes one's file.
 LAUNCHER = 'nl03.opendev.org'
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO = base.REPO
 
 
 def us_max_servers(path):
@@ -41,13 +36,10 @@ class TestApply(testtools.TestCase):
         self.output = os.path.join(self.dir, 'nodepool.yaml')
 
     def run_cli(self, *args):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(['capacity', 'apply', '--output', self.output]
-                            + list(args) if '--launcher' in args else
-                            ['capacity', 'apply', '--output', self.output,
-                             '--launcher', LAUNCHER] + list(args))
-        return code, out.getvalue(), err.getvalue()
+        if '--launcher' not in args:
+            args = ('--launcher', LAUNCHER) + args
+        return base.run_cli('capacity', 'apply', '--output', self.output,
+                            *args)
 
     def snapshot(self):
         st = os.stat(self.output)
@@ -139,13 +131,10 @@ class TestApply(testtools.TestCase):
     def test_several_launchers_need_one_named(self):
         code, _, err = self.run_cli('--at', QUIET, '--launcher', LAUNCHER)
         self.assertEqual(0, code, err)
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(['capacity', 'apply', '--at', QUIET,
-                             '--output', self.output])
+        code, _, err = base.run_cli('capacity', 'apply', '--at', QUIET,
+                                    '--output', self.output)
         self.assertEqual(2, code)
-        self.assertIn('launchers nl03.opendev.org, nl04.opendev.org',
-                      err.getvalue())
+        self.assertIn('launchers nl03.opendev.org, nl04.opendev.org', err)
 
     def test_bad_arguments(self):
         code, _, err = self.run_cli('--at', QUIET, '--launcher', 'nl99')
@@ -161,11 +150,8 @@ class TestApplyOutput(testtools.TestCase):
         self.dir = self.useFixture(fixtures.TempDir()).path
 
     def run_cli(self, output):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(['capacity', 'apply', '--at', QUIET, '--output',
-                             output, '--launcher', LAUNCHER])
-        return code, out.getvalue(), err.getvalue()
+        return base.run_cli('capacity', 'apply', '--at', QUIET, '--output',
+                            output, '--launcher', LAUNCHER)
 
     def test_missing_directory_is_a_typo_not_a_place(self):
         output = os.path.join(self.dir, 'nonexistent', 'dir', 'nodepool.yaml')

@@ -5,7 +5,6 @@ ConnectionFixture (its Keystone token and service catalog); the JSON
 bodies are shaped as Nova 2.1 and Neutron 2.0 serve them.
 """
 
-import contextlib
 import io
 import json
 import os
@@ -19,10 +18,10 @@ import testtools
 import yaml
 from openstack.fixture import connection as os_fixture
 
-from nodepool_aarch64 import cli
 from nodepool_aarch64 import cloudfacts
 from nodepool_aarch64.capacity import quota
 from nodepool_aarch64.inventory import DEFAULT_INVENTORY, load_inventory
+from tests import base
 
 CANARY = 'canary-Tr0ub4dor-3-pw'
 PROJECT = '0c7bd3a8f3c64ac0a2a6a7e8f9e0d1c2'
@@ -213,12 +212,9 @@ class TestQuota(testtools.TestCase):
                                                   'end': 'fd00::ffff'}])]})
 
     def run_cli(self, *args):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(['capacity', 'quota', '--inventory',
-                             self.inventory, '--clouds-yaml',
-                             self.clouds_yaml] + list(args))
-        return code, out.getvalue(), err.getvalue()
+        return base.run_cli('capacity', 'quota', '--inventory',
+                            self.inventory, '--clouds-yaml',
+                            self.clouds_yaml, *args)
 
     def results(self):
         config = quota.load_config(self.clouds_yaml)
@@ -466,11 +462,9 @@ class TestQuota(testtools.TestCase):
                                                 'cloud-image': 'noble',
                                                 'flavor-name': 'os.huge'}]}],
                             }]}, f)
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(['check', '--facts', facts, launcher])
-        self.assertEqual(1, code, err.getvalue())
-        lines = out.getvalue().splitlines()
+        code, out, err = base.run_cli('check', '--facts', facts, launcher)
+        self.assertEqual(1, code, err)
+        lines = out.splitlines()
         self.assertTrue(any('NPA060 error: provider us pool main '
                             'max-servers 50 is above the 41 servers the '
                             'quota of linaro-us RegionOne allows' in line

@@ -1,7 +1,5 @@
 """The capacity report's PNGs and page, and the capacity CLI."""
 
-import contextlib
-import io
 import json
 import os
 
@@ -9,7 +7,6 @@ import fixtures
 import matplotlib.image
 import testtools
 
-from nodepool_aarch64 import cli
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.capacity import demand as dm
 from nodepool_aarch64.capacity import plan as pl
@@ -17,15 +14,13 @@ from nodepool_aarch64.capacity import report
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.capacity import simulate as sim
 from nodepool_aarch64.inventory import load_inventory
+from tests import base
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
 
 def run_cli(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(['capacity'] + list(args))
-    return code, out.getvalue(), err.getvalue()
+    return base.run_cli('capacity', *args)
 
 
 class TestReport(testtools.TestCase):

@@ -9,9 +9,10 @@ from nodepool_aarch64 import model
 from nodepool_aarch64 import sizing
 from nodepool_aarch64.capacity import schedule as sc
 from nodepool_aarch64.inventory import load_inventory
+from tests import windows
 
 UTC = datetime.timezone.utc
-MONDAY = datetime.datetime(2026, 11, 30, tzinfo=UTC)
+MONDAY = windows.MAINTENANCE_WEEK
 
 
 class TestSchedule(testtools.TestCase):

@@ -1,7 +1,5 @@
 """``capacity apply-zuul-launcher``: a capacity window as a config commit."""
 
-import contextlib
-import io
 import os
 import signal
 import subprocess
@@ -11,18 +9,16 @@ import time
 import fixtures
 import testtools
 
-from nodepool_aarch64 import cli
 from nodepool_aarch64.formats.yamltext import dump
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
+from tests import base
+from tests import windows
 from tests import zuulparse
 
-# Monday 10:00 UTC is outside the shipped weekday-peak window (13-21),
-# Tuesday 14:00 inside it; the China region is down for maintenance on
-# 2026-12-05 00:00-08:00.
-QUIET = '2026-12-07T10:00Z'
-PEAK = '2026-12-08T14:00Z'
-MAINTENANCE = '2026-12-05T03:00Z'
+QUIET = windows.QUIET
+PEAK = windows.PEAK
+MAINTENANCE = windows.MAINTENANCE
 FILE = 'zuul.d/zuul-launcher.yaml'
 
 
@@ -66,12 +62,9 @@ class TestApplyZuulLauncher(testtools.TestCase):
             return f.read()
 
     def run_cli(self, *args, commit=True):
-        out, err = io.StringIO(), io.StringIO()
-        argv = ['capacity', 'apply-zuul-launcher', '--checkout',
-                self.checkout] + (['--commit'] if commit else []) + list(args)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(argv)
-        return code, out.getvalue(), err.getvalue()
+        return base.run_cli(
+            'capacity', 'apply-zuul-launcher', '--checkout', self.checkout,
+            *(['--commit'] if commit else []), *args)
 
     def head(self):
         return git(self.checkout, 'rev-parse', 'HEAD').strip()

@@ -26,8 +26,7 @@ def run_cli(*args):
     proc = subprocess.run(
         [sys.executable, '-m', 'nodepool_aarch64.cli', 'check'] +
         list(args), capture_output=True, text=True, timeout=TIME_LIMIT * 2,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__)))))
+        cwd=tbase.REPO)
     return proc, time.monotonic() - start
 
 
@@ -227,9 +226,7 @@ class TestDocs(testtools.TestCase):
 
     def test_doc_page_lists_every_code(self):
         from nodepool_aarch64.check import rules
-        path = os.path.join(os.path.dirname(os.path.dirname(
-            os.path.dirname(os.path.abspath(__file__)))),
-            'doc', 'source', 'check.rst')
+        path = os.path.join(tbase.REPO, 'doc', 'source', 'check.rst')
         with open(path) as f:
             text = f.read()
         for code, severity, _ in rules.all_codes():

@@ -12,6 +12,7 @@ from nodepool_aarch64 import cloudfacts
 from nodepool_aarch64 import model
 from nodepool_aarch64.check import facts as facts_mod
 from nodepool_aarch64.inventory import load_inventory
+from tests import base
 
 
 class TestFacts(testtools.TestCase):
@@ -138,9 +139,7 @@ class TestFactsFile(testtools.TestCase):
         self.assertNotIn('skipped without cloud facts', proc.stderr)
 
     def test_the_doc_shows_this_example(self):
-        path = os.path.join(os.path.dirname(os.path.dirname(
-            os.path.dirname(os.path.abspath(__file__)))),
-            'doc', 'source', 'check.rst')
+        path = os.path.join(base.REPO, 'doc', 'source', 'check.rst')
         with open(path) as f:
             doc = f.read()
         indented = ''.join('    ' + line + '\n'

@@ -17,9 +17,9 @@ from nodepool_aarch64.check import facts as facts_mod
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
+from tests import base
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO = base.REPO
 
 
 def instant_in(window):

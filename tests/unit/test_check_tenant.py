@@ -2,8 +2,6 @@
 of the tenant serves (a labels file, or zuul-web's labels API)."""
 
 import base64
-import contextlib
-import io
 import json
 import os
 import time
@@ -13,7 +11,6 @@ import testtools
 import yaml
 from zuul.lib import yamlutil as zuul_yamlutil
 
-from nodepool_aarch64 import cli
 from nodepool_aarch64.check import report
 from nodepool_aarch64.check import runner
 from nodepool_aarch64.check import tenant as tenant_mod
@@ -23,6 +20,7 @@ from nodepool_aarch64.formats import zuulweb
 from nodepool_aarch64.formats.write import write_files
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
+from tests import base as tbase
 from tests import localhttp
 from tests.unit import test_check_rules as base
 from tests.unit.test_realworld import REALWORLD
@@ -58,10 +56,7 @@ SECRET_AND_NODESET = f"""\
 
 
 def run_main(*args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(['check'] + list(args))
-    return code, out.getvalue(), err.getvalue()
+    return tbase.run_cli('check', *args)
 
 
 class TestZuulTags(testtools.TestCase):

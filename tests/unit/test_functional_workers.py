@@ -12,8 +12,9 @@ import re
 import testtools
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests import base
+
+ROOT = base.REPO
 WORKERS = os.path.join(ROOT, 'tests', 'functional', 'workers.yaml')
 
 

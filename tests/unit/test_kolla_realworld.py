@@ -10,10 +10,8 @@ import fixtures
 from nodepool_aarch64.kolla import affected
 from tests import base
 
-BUNDLE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))), '..', 'shared', 'realworld', 'kolla',
-    'kolla-2026-04-01.bundle')
+BUNDLE = os.path.join(base.REPO, '..', 'shared', 'realworld', 'kolla',
+                      'kolla-2026-04-01.bundle')
 
 # "Add NVME CLI to Glance API container": one Dockerfile.j2 and a
 # release note.

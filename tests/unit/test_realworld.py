@@ -12,10 +12,9 @@ import testtools
 import yaml
 
 from nodepool_aarch64.check import runner
+from tests import base
 
-REALWORLD = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))), '..', 'shared', 'realworld')
+REALWORLD = os.path.join(base.REPO, '..', 'shared', 'realworld')
 
 # Which finding codes report each category of defect.
 CATEGORY_CODES = {

@@ -9,8 +9,7 @@ from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import REGION_MIRRORS, mirrors, render_all
 from tests import base
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO = base.REPO
 
 
 class TestRegionMirrors(base.TestCase):

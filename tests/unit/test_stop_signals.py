@@ -30,6 +30,7 @@ from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
 from tests import base
 from tests import cliprocess
+from tests import windows
 from tests.unit.test_imagecheck_console_log import blank_image
 
 HANDLED = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -96,7 +97,7 @@ class TestImageCheck(StopTestCase):
 
 FILE = 'zuul.d/zuul-launcher.yaml'
 # Inside the shipped weekday-peak window: the file has edits to commit.
-PEAK = '2026-12-08T14:00Z'
+PEAK = windows.PEAK
 HOOK = """#!/bin/sh
 touch "$(dirname "$0")/../hook-started"
 sleep 3{unique}

@@ -7,8 +7,9 @@ import sys
 import fixtures
 import testtools
 
-SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'tools', 'summarize.py')
+from tests import base
+
+SCRIPT = os.path.join(base.REPO, 'tools', 'summarize.py')
 
 
 class TestSummarize(testtools.TestCase):
