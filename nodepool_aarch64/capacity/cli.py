@@ -17,7 +17,6 @@ from nodepool_aarch64.options import (add_command, add_share_option,
                                       check_range, writing)
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.inventory import load_inventory
-from nodepool_aarch64.render import launcher_file
 
 DESCRIPTION = """\
 Size Arm64 capacity from real quotas and demand, and change it at peak
@@ -179,9 +178,9 @@ def run_apply(args):
         raise InputError('--launcher', None, '',
                          f'{launcher!r} is not a launcher of {inv.path}')
     at = options.at(args)
-    text = launcher_file(inv, launcher, at)
     with writing(args.output):
-        status, errors = nodepool_apply.apply(text, args.output)
+        status, errors = nodepool_apply.apply(inv, launcher, at,
+                                              args.output)
     for error in errors:
         print(f'{args.output}: not replaced: {error}', file=sys.stderr)
     print(f'{args.output}: {status} (launcher {launcher} at '

@@ -23,7 +23,6 @@ from nodepool_aarch64.capacity import budget as bg
 from nodepool_aarch64.capacity import control
 from nodepool_aarch64.capacity import forecast as fc
 from nodepool_aarch64.capacity.schedule import HOUR
-from nodepool_aarch64.render import launcher_file
 
 
 def observe(demand, labels, objective, now):
@@ -97,8 +96,8 @@ def with_state(inv, state):
 def apply_nodepool(inv, state, launcher, output, at):
     """``capacity apply``'s path: (status, errors)."""
     from nodepool_aarch64.capacity import nodepool_apply
-    text = launcher_file(with_state(inv, state), launcher, at)
-    return nodepool_apply.apply(text, output)
+    return nodepool_apply.apply(with_state(inv, state), launcher, at,
+                                output)
 
 
 def apply_zuul_launcher(inv, state, checkout, relpath, at):

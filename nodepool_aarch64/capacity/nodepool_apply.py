@@ -15,6 +15,7 @@ from nodepool_aarch64.engines.nodepool import validate_text
 from nodepool_aarch64.errors import InputError
 from nodepool_aarch64.formats.write import (atomic_write, remove_stale,
                                             unchanged)
+from nodepool_aarch64.render import launcher_file
 
 UNCHANGED, REPLACED, INVALID = 'unchanged', 'replaced', 'invalid'
 # A temporary file this old was left by a killed run, not by one still
@@ -37,7 +38,13 @@ def check_output(path, what='output'):
                          'must name a file')
 
 
-def apply(text, output):
+def apply(inv, launcher, at, output):
+    """(status, errors): put ``launcher``'s file for the instant ``at`` in
+    place at ``output`` if it is valid and new."""
+    return apply_text(launcher_file(inv, launcher, at), output)
+
+
+def apply_text(text, output):
     """(status, errors): write ``text`` to ``output`` if valid and new."""
     check_output(output)
     remove_stale(output, STALE_SECONDS)

@@ -118,6 +118,21 @@ class TestDetectors(testtools.TestCase):
         self.assertFalse(is_command_line('nodepool_aarch64.capacity.plan'))
 
 
+class TestTheWallsAreStated(testtools.TestCase):
+
+    def test_the_architecture_page_names_every_wall(self):
+        path = os.path.join(os.path.dirname(PACKAGE), 'doc', 'source',
+                            'architecture.rst')
+        with open(path, encoding='utf-8') as f:
+            page = f.read()
+        walls = [name for name in dir(TestWalls)
+                 if name.startswith('test_')
+                 and name != 'test_the_package_is_read']
+        self.assertGreaterEqual(len(walls), 8)
+        for name in walls:
+            self.assertIn(f'``{name}``', page)
+
+
 class TestWalls(testtools.TestCase):
 
     def setUp(self):
