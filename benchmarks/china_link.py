@@ -9,7 +9,7 @@ namespace, over veth pairs:
   benchmarks/lossy_proxy.py for round-trip time, segment loss and
   dropped flows (netem is not available on these machines).
 
-The node is a throw-away Debian root (tests/functional/region_mirrors.py)
+The node is a throw-away Debian root (tests/functional/harness/region_mirrors.py)
 driven through Ansible's chroot connection inside the node's namespace.
 The fixed fetch is ``apt-get update``, ``apt-get download`` of a few
 packages and ``pip download`` of a few wheels, started cold each time.
@@ -46,7 +46,7 @@ import zipfile
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from tests.functional import region_mirrors as rm  # noqa: E402
+from tests.functional.harness import region_mirrors as rm  # noqa: E402
 
 NEAR_IP, NODE_NEAR_IP = '10.201.1.1', '10.201.1.2'
 FAR_IP, NODE_FAR_IP = '10.201.2.1', '10.201.2.2'
@@ -191,7 +191,7 @@ class NearMirror:
     def ensure_started(self):
         if self.service is None:
             self.service = Service(
-                self.topo.near, ['-m', 'tests.functional.region_mirrors',
+                self.topo.near, ['-m', 'tests.functional.harness.region_mirrors',
                                  self.tree, NEAR_IP, '80',
                                  os.path.join(self.logdir, 'near.requests')],
                 open(os.path.join(self.logdir, 'near.log'), 'a'))
@@ -259,7 +259,7 @@ def main():
         far_log = open(os.path.join(workdir, 'far.log'), 'a')
         stack.callback(far_log.close)
         far_server = Service(topo.far, [
-            '-m', 'tests.functional.region_mirrors', tree, '127.0.0.1',
+            '-m', 'tests.functional.harness.region_mirrors', tree, '127.0.0.1',
             str(FAR_BACKEND_PORT), os.path.join(workdir, 'far.requests')],
             far_log)
         stack.callback(far_server.stop)

@@ -1,7 +1,7 @@
 """Time one image-check boot of each test image, under TCG here.
 
 Builds (or takes from the cache) the functional tests' Arm64 UEFI images
-(tests/functional/uefi_images.py) and boots each once through the same
+(tests/functional/harness/uefi_images.py) and boots each once through the same
 code as ``nodepool-aarch64 image-check``, printing the wall time, the
 verdict and the criterion that decided it.  Targets: the good image in
 <= 90 s on a 2-core machine under TCG; the bad images whose console
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 
 from nodepool_aarch64 import model  # noqa: E402
 from nodepool_aarch64.imagecheck import run  # noqa: E402
-from tests.functional import uefi_images  # noqa: E402
+from tests.functional.harness import uefi_images  # noqa: E402
 
 TARGET_GOOD = 90
 CHECKED = ('good', 'no-bootloader', 'missing-root', 'no-init',

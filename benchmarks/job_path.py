@@ -31,7 +31,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tests.functional import region_mirrors as rm  # noqa: E402
+from tests.functional.harness import region_mirrors as rm  # noqa: E402
 from tests.functional import test_job_path as tjp  # noqa: E402
 
 SUITE_TARGET_SECONDS = 600

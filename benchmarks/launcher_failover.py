@@ -29,7 +29,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tests.functional import failover  # noqa: E402
+from tests.functional.harness import failover  # noqa: E402
 
 
 def one_run(burst, keep_logs, index):

@@ -5,7 +5,7 @@ import os
 import fixtures
 import testtools
 
-from tests.functional import arm64node
+from tests.functional.harness import arm64node
 
 
 class TestArm64Node(testtools.TestCase):

@@ -9,7 +9,7 @@ import os
 import fixtures
 import testtools
 
-from tests.functional import region_mirrors as rm
+from tests.functional.harness import region_mirrors as rm
 
 
 class TestFreshCache(testtools.TestCase):
@@ -19,7 +19,7 @@ class TestFreshCache(testtools.TestCase):
         self.cache = os.path.join(
             self.useFixture(fixtures.TempDir()).path, 'absent')
         self.useFixture(fixtures.MonkeyPatch(
-            'tests.functional.region_mirrors.CACHE_DIR', self.cache))
+            'tests.functional.harness.region_mirrors.CACHE_DIR', self.cache))
 
     def test_pip_wheel_is_fetched_into_a_missing_cache(self):
         wheel = rm.current_pip_wheel()

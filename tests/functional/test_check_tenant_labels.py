@@ -16,8 +16,8 @@ import yaml
 from nodepool_aarch64.formats.write import write_files
 from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import render_all
-from tests.functional import zuul_services
-from tests.functional.gitrepos import make_repo as _make_repo
+from tests.functional.harness import zuul_services
+from tests.functional.harness.gitrepos import make_repo as _make_repo
 
 TENANT = 'consumers'
 SITE_PROJECT = 'site-config'

@@ -14,9 +14,9 @@ import os
 import yaml
 
 from nodepool_aarch64.check import runner
-from tests.functional import gitrepos
-from tests.functional import zookeeper as zookeeper_mod
-from tests.functional import zuul_services
+from tests.functional.harness import gitrepos
+from tests.functional.harness import zookeeper as zookeeper_mod
+from tests.functional.harness import zuul_services
 from tests.functional.test_zuul_config_errors import SITE_CONFIG
 from tests.unit.test_check_zuul_launcher_arm64 import TestTheIssuesExample
 from tests.unit.test_check_zuul_launcher_schema import GOOD

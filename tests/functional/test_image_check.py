@@ -24,9 +24,9 @@ import testtools
 from nodepool_aarch64.imagecheck import criteria
 from tests import base
 from tests import cliprocess
-from tests.functional import arm64node
-from tests.functional import artefacts
-from tests.functional import uefi_images
+from tests.functional.harness import arm64node
+from tests.functional.harness import artefacts
+from tests.functional.harness import uefi_images
 
 REPO = base.REPO
 PLAYBOOK = os.path.join(REPO, 'tests', 'functional', 'playbooks',

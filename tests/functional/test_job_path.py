@@ -26,10 +26,10 @@ import fixtures
 import testtools
 
 from nodepool_aarch64.render import REGION_MIRRORS
-from tests.functional import arm64node
-from tests.functional import jobpath
-from tests.functional import processes
-from tests.functional import region_mirrors as rm
+from tests.functional.harness import arm64node
+from tests.functional.harness import jobpath
+from tests.functional.harness import processes
+from tests.functional.harness import region_mirrors as rm
 
 NODESET = 'ubuntu-bionic-arm64'
 CONSUMER = 'arm64-consumer'

@@ -26,11 +26,11 @@ import fixtures
 import testtools
 
 from nodepool_aarch64.render import REGION_MIRRORS
-from tests.functional import arm64node
-from tests.functional import jobpath
-from tests.functional import kolla_sources
-from tests.functional import processes
-from tests.functional import region_mirrors as rm
+from tests.functional.harness import arm64node
+from tests.functional.harness import jobpath
+from tests.functional.harness import kolla_sources
+from tests.functional.harness import processes
+from tests.functional.harness import region_mirrors as rm
 
 JOB = 'kolla-dockerfiles-aarch64'
 NODESET = 'debian-bookworm-arm64'

@@ -12,9 +12,9 @@ import time
 import testtools
 from nodepool.zk import zookeeper as zk
 
-from tests.functional import benchmark
-from tests.functional import deployment
-from tests.functional import fake_cloud
+from tests.functional.harness import benchmark
+from tests.functional.harness import deployment
+from tests.functional.harness import fake_cloud
 
 # How long a "job" keeps its node before returning it.
 HOLD_SECONDS = 1.0

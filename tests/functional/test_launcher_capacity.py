@@ -14,7 +14,7 @@ import testtools
 from nodepool.zk import zookeeper as zk
 
 from nodepool_aarch64.inventory import load_inventory
-from tests.functional import deployment
+from tests.functional.harness import deployment
 
 # Instants of the shipped inventory's capacity windows (UTC).
 QUIET = '2026-12-01T08:00Z'         # Tuesday morning: no window

@@ -14,9 +14,9 @@ may be left in ZooKeeper.
 
 import testtools
 
-from tests.functional import benchmark
-from tests.functional import failover
-from tests.functional import fake_cloud
+from tests.functional.harness import benchmark
+from tests.functional.harness import failover
+from tests.functional.harness import fake_cloud
 
 BURST = 50
 

@@ -9,9 +9,9 @@ import testtools
 from nodepool.zk import zookeeper as zk
 
 from nodepool_aarch64.inventory import load_inventory
-from tests.functional import benchmark
-from tests.functional import deployment
-from tests.functional import processes
+from tests.functional.harness import benchmark
+from tests.functional.harness import deployment
+from tests.functional.harness import processes
 
 FULFIL_TIMEOUT = 90
 

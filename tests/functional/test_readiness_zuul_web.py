@@ -1,6 +1,6 @@
 """readiness reads a real zuul-web.
 
-A real merger, scheduler and zuul-web (tests/functional/zuul_services)
+A real merger, scheduler and zuul-web (tests/functional/harness/zuul_services)
 run on a TLS ZooKeeper with a SQLite database.  Builds are written into
 that database through Zuul's own SQL connection, the way its SQL
 reporter writes them (``createBuildSet``, ``getOrCreateRef``,
@@ -18,9 +18,9 @@ import sys
 
 
 from tests import readinessdata as rd
-from tests.functional import gitrepos
+from tests.functional.harness import gitrepos
 from tests.functional import test_zuul_config_errors as tenant_setup
-from tests.functional import zuul_services
+from tests.functional.harness import zuul_services
 
 TENANT = 'arm64'
 UTC = datetime.timezone.utc

@@ -19,8 +19,8 @@ import subprocess
 import fixtures
 import testtools
 
-from tests.functional import arm64node
-from tests.functional import region_mirrors as rm
+from tests.functional.harness import arm64node
+from tests.functional.harness import region_mirrors as rm
 
 APT_TRUST = {'configure_region_mirror_apt_options': 'trusted=yes'}
 NODE_PACKAGES = arm64node.NODE_PACKAGES + ('python3-pip',)

@@ -15,9 +15,9 @@ import os
 import yaml
 
 from tests import base
-from tests.functional import gitrepos
-from tests.functional import processes
-from tests.functional import zuul_services
+from tests.functional.harness import gitrepos
+from tests.functional.harness import processes
+from tests.functional.harness import zuul_services
 
 REPO = base.REPO
 TENANT = 'arm64'

@@ -16,9 +16,9 @@ import yaml
 
 from nodepool_aarch64.inventory import load
 from nodepool_aarch64.render import zuul as render_zuul
-from tests.functional import gitrepos
+from tests.functional.harness import gitrepos
 from tests.functional import test_zuul_config_errors as loads
-from tests.functional import zuul_services
+from tests.functional.harness import zuul_services
 
 IMAGE_BUILD_PIPELINE = """\
 - pipeline:

@@ -2,7 +2,7 @@
 
 One Zuul stack for the class: TLS ZooKeeper, zuul-merger, -scheduler,
 -web and -launcher 14.3, with this project's rendered zuul-launcher
-objects in a config project (the harness copy of tests/functional/
+objects in a config project (the harness copy of tests/functional/harness/
 zuul_launcher.py: providers on Zuul's static driver, every node the
 emulated aarch64 node).  The tests ask the launcher for nodes the way
 the scheduler does, read zuul-web's labels and nodes APIs, load a
@@ -27,15 +27,15 @@ from nodepool_aarch64.inventory import load_inventory
 from nodepool_aarch64.render import zuul as render_zuul
 from tests import base
 from tests import windows
-from tests.functional import arm64node
-from tests.functional import artefacts
-from tests.functional import control_history
-from tests.functional import gitrepos
-from tests.functional import processes
-from tests.functional import zookeeper as zookeeper_mod
-from tests.functional import zuul_launcher
+from tests.functional.harness import arm64node
+from tests.functional.harness import artefacts
+from tests.functional.harness import control_history
+from tests.functional.harness import gitrepos
+from tests.functional.harness import processes
+from tests.functional.harness import zookeeper as zookeeper_mod
+from tests.functional.harness import zuul_launcher
 from tests.functional import test_readiness_zuul_web as readiness_web
-from tests.functional import zuul_services
+from tests.functional.harness import zuul_services
 from tests.functional.test_zuul_config_errors import SITE_CONFIG
 
 TENANT = 'arm64'

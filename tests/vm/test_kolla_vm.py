@@ -41,11 +41,11 @@ import fixtures
 import testtools
 
 from nodepool_aarch64.render import REGION_MIRRORS
-from tests.functional import inregion
-from tests.functional import jobpath
-from tests.functional import kolla_sources
-from tests.functional import processes
-from tests.functional import vmnode
+from tests.functional.harness import inregion
+from tests.functional.harness import jobpath
+from tests.functional.harness import kolla_sources
+from tests.functional.harness import processes
+from tests.functional.harness import vmnode
 
 KOLLA = 'openstack/kolla'
 REQUIREMENTS = 'openstack/requirements'

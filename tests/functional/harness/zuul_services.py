@@ -31,9 +31,9 @@ import fixtures
 import testtools
 import yaml
 
-from tests.functional import artefacts
-from tests.functional import processes
-from tests.functional import zookeeper as zookeeper_mod
+from tests.functional.harness import artefacts
+from tests.functional.harness import processes
+from tests.functional.harness import zookeeper as zookeeper_mod
 
 COMPONENTS = ('merger', 'scheduler', 'web')
 START_TIMEOUT = 180
@@ -168,7 +168,7 @@ class Zuul(fixtures.Fixture):
             os.path.join(self.workdir, 'builds') + os.sep))
 
     def _executor_config(self):
-        from tests.functional import zuul_ansible
+        from tests.functional.harness import zuul_ansible
         w = self.workdir
         section = {
             'private_key_file': self.executor.private_key,

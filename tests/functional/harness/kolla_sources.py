@@ -19,8 +19,8 @@ import subprocess
 import sys
 import tarfile
 
-from tests.functional import gitrepos
-from tests.functional.region_mirrors import CACHE_DIR, cache_lock
+from tests.functional.harness import gitrepos
+from tests.functional.harness.region_mirrors import CACHE_DIR, cache_lock
 
 KOLLA_VERSION = '23.0.0'
 # The node: Debian bookworm's Python on aarch64.  glibc 2.36 takes every

@@ -11,7 +11,7 @@ import os
 import statistics
 import sys
 
-from tests.functional import artefacts
+from tests.functional.harness import artefacts
 
 RESULTS = os.path.join(artefacts.ARTEFACT_ROOT, 'benchmark.json')
 

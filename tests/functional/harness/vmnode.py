@@ -41,10 +41,10 @@ from nodepool_aarch64 import children
 from nodepool_aarch64 import model
 from nodepool_aarch64.imagecheck import configdrive
 from nodepool_aarch64.imagecheck import qemu
-from tests.functional import arm64node
-from tests.functional import processes
-from tests.functional import uefi_images
-from tests.functional.region_mirrors import CACHE_DIR, cache_lock
+from tests.functional.harness import arm64node
+from tests.functional.harness import processes
+from tests.functional.harness import uefi_images
+from tests.functional.harness.region_mirrors import CACHE_DIR, cache_lock
 
 # What a node for Kolla's jobs runs: systemd as PID 1 and udev for
 # devices, networkd for DHCP on qemu's user network, Docker (with

@@ -24,12 +24,12 @@ from kazoo import exceptions as kze
 from nodepool.zk import zookeeper as zk
 
 from nodepool_aarch64.inventory import load_inventory
-from tests.functional import artefacts
-from tests.functional import deployment
-from tests.functional import fake_cloud
-from tests.functional import launcher as launcher_mod
-from tests.functional import requestor as requestor_mod
-from tests.functional import zookeeper as zookeeper_mod
+from tests.functional.harness import artefacts
+from tests.functional.harness import deployment
+from tests.functional.harness import fake_cloud
+from tests.functional.harness import launcher as launcher_mod
+from tests.functional.harness import requestor as requestor_mod
+from tests.functional.harness import zookeeper as zookeeper_mod
 
 # Seconds.  Nodepool's default is 10; short, so the test ends soon after
 # the kill, and long enough that a busy 2-core machine does not lose a

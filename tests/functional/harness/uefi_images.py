@@ -47,8 +47,8 @@ import subprocess
 import tempfile
 import uuid
 
-from tests.functional import arm64node
-from tests.functional.region_mirrors import CACHE_DIR, cache_lock
+from tests.functional.harness import arm64node
+from tests.functional.harness.region_mirrors import CACHE_DIR, cache_lock
 
 KERNEL_PACKAGES = ('linux-image-arm64', 'grub-efi-arm64-bin', 'busybox',
                    'zstd')

@@ -33,7 +33,7 @@ import time
 
 import fixtures
 
-from tests.functional import processes
+from tests.functional.harness import processes
 
 # Keys whose values only make sense against an OpenStack cloud.
 _SECTION_KEYS_DROPPED = ('region',)

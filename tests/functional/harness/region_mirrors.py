@@ -306,7 +306,7 @@ def _cached_root():
     and pip, built once (the shared root builder, without emulation)."""
     # Imported here: arm64node takes its cache directory and Debian
     # mirror from this module.
-    from tests.functional import arm64node
+    from tests.functional.harness import arm64node
     return arm64node.cached_root(('python3', 'python3-pip'), name='chroot',
                                  arch=dpkg_arch())
 
@@ -324,7 +324,7 @@ class DebianNode(fixtures.Fixture):
         self.root = os.path.join(parent, 'root')
 
     def _setUp(self):
-        from tests.functional import arm64node
+        from tests.functional.harness import arm64node
         arm64node.fresh_root(self, _cached_root(), self.parent, self.root)
 
 
@@ -470,7 +470,7 @@ def started(*servers):
 
 
 def _serve(argv):
-    """``python -m tests.functional.region_mirrors DIR HOST PORT LOG``.
+    """``python -m tests.functional.harness.region_mirrors DIR HOST PORT LOG``.
 
     Serve a mirror tree from another network namespace (the benchmark
     starts this under ``ip netns exec``); each request path is appended

@@ -24,13 +24,13 @@ import yaml
 
 from nodepool_aarch64.render import REGION_MIRRORS
 from tests import base
-from tests.functional import artefacts
-from tests.functional import gitrepos
-from tests.functional import launcher as launcher_mod
-from tests.functional import processes
-from tests.functional import static_nodes
-from tests.functional import zookeeper as zookeeper_mod
-from tests.functional import zuul_services
+from tests.functional.harness import artefacts
+from tests.functional.harness import gitrepos
+from tests.functional.harness import launcher as launcher_mod
+from tests.functional.harness import processes
+from tests.functional.harness import static_nodes
+from tests.functional.harness import zookeeper as zookeeper_mod
+from tests.functional.harness import zuul_services
 
 LAUNCHER_HOST = 'nl03.opendev.org'
 TENANT = 'arm64'

@@ -19,8 +19,8 @@ import time
 
 import fixtures
 
-from tests.functional import processes
-from tests.functional import tls
+from tests.functional.harness import processes
+from tests.functional.harness import tls
 
 JAVA_DIR = '/usr/share/java'
 MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain'

@@ -17,7 +17,7 @@ import time
 import fixtures
 import yaml
 
-from tests.functional import processes
+from tests.functional.harness import processes
 
 
 class LauncherError(Exception):

@@ -20,9 +20,10 @@ import time
 
 import fixtures
 
-from tests.functional import processes
-from tests.functional.region_mirrors import CACHE_DIR, cache_lock, debian_uri
-from tests.functional.region_mirrors import dpkg_arch as rm_dpkg_arch
+from tests.functional.harness import processes
+from tests.functional.harness.region_mirrors import (CACHE_DIR, cache_lock,
+                                                     debian_uri)
+from tests.functional.harness.region_mirrors import dpkg_arch as rm_dpkg_arch
 
 RELEASE = 'bookworm'
 BINFMT_ENTRY = '/proc/sys/fs/binfmt_misc/qemu-aarch64'

@@ -34,9 +34,9 @@ import urllib.request
 import fixtures
 import requests
 
-from tests.functional import arm64node
-from tests.functional import processes
-from tests.functional import region_mirrors as rm
+from tests.functional.harness import arm64node
+from tests.functional.harness import processes
+from tests.functional.harness import region_mirrors as rm
 
 PROXIED = ('/debian/', '/debian-security/')
 INDEX_MAX_AGE = 24 * 3600

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.functional.region_mirrors import CACHE_DIR, cache_lock
+from tests.functional.harness.region_mirrors import CACHE_DIR, cache_lock
 
 INSTALL_TIMEOUT = 1200
 
@@ -73,5 +73,5 @@ def ansible_root():
 
 if __name__ == '__main__':
     # Warm the cache ahead of a run:
-    #   python -m tests.functional.zuul_ansible
+    #   python -m tests.functional.harness.zuul_ansible
     print(ansible_root())

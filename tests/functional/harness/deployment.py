@@ -25,11 +25,11 @@ import yaml
 
 from nodepool_aarch64.formats.write import atomic_write
 from tests import base
-from tests.functional import artefacts
-from tests.functional import fake_cloud
-from tests.functional import launcher as launcher_mod
-from tests.functional import requestor as requestor_mod
-from tests.functional import zookeeper as zookeeper_mod
+from tests.functional.harness import artefacts
+from tests.functional.harness import fake_cloud
+from tests.functional.harness import launcher as launcher_mod
+from tests.functional.harness import requestor as requestor_mod
+from tests.functional.harness import zookeeper as zookeeper_mod
 
 LAUNCHER_HOST = 'nl03.opendev.org'
 READY_TIMEOUT = 60
