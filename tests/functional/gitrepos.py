@@ -16,11 +16,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
-def git(*args, cwd):
+def git(*args, cwd, env=None):
     return subprocess.run(
         ['git', '-c', 'user.name=Functional Test',
          '-c', 'user.email=functional@example.invalid'] + list(args),
-        cwd=cwd, check=True, capture_output=True, text=True).stdout
+        cwd=cwd, check=True, capture_output=True, text=True,
+        env=dict(os.environ, **(env or {}))).stdout
 
 
 def _write_files(path, files):
