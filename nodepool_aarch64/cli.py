@@ -58,30 +58,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f'{self.prog}: {message} (see {self.prog} --help)\n')
 
 
-def build_parser():
+def build_parser(subcommands=SUBCOMMANDS):
     parser = _Parser(
         prog='nodepool-aarch64', description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(
         dest='command', metavar='COMMAND', required=True)
-    for module in SUBCOMMANDS:
+    for module in subcommands:
         importlib.import_module(module).register(subparsers)
     return parser
 
 
-def main(argv=None):
+def main(argv=None, subcommands=SUBCOMMANDS):
     """Run one command.  Stopped by SIGTERM, SIGHUP or SIGINT, it cleans
-    up (signals.handled) and exits with 128 + the signal number."""
+    up (signals.handled) and exits with 128 + the signal number.
+
+    ``subcommands`` narrows the commands to those modules, so that one
+    command can run where only its own imports are installed."""
     try:
         with signals.handled():
-            return _run(argv)
+            return _run(argv, subcommands)
     except signals.Stopped as e:
         print(f'nodepool-aarch64: {e}', file=sys.stderr)
         return e.exit_code
 
 
-def _run(argv):
-    parser = build_parser()
+def _run(argv, subcommands):
+    parser = build_parser(subcommands)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,6 +1,8 @@
 """``nodepool-aarch64 kolla-images``: the Kolla images a change affects."""
 
+import argparse
 import json
+import re
 
 from nodepool_aarch64 import options
 from nodepool_aarch64.kolla import affected
@@ -29,6 +31,11 @@ differs, with the reason:
                        overrides or build settings outside the image
                        folders, a file no image takes in.  Every image is
                        then built, and "fallback" names the path.
+
+--image narrows the answer to what building some images takes: the
+images whose names match (kolla-build's own image arguments, regular
+expressions) and their ancestors, as a build job that builds only a few
+images asks it.
 
 Output (--format json):
   {"build": [...], "reuse": [...], "why": {IMAGE: REASON},
@@ -61,6 +68,12 @@ def register(subparsers):
     parser.add_argument('--profile', action='append', default=[],
                         metavar='NAME', help='kolla-build --profile; may '
                         'be given more than once (default: every image)')
+    parser.add_argument('--image', action='append', default=[],
+                        type=_regex, metavar='REGEX', dest='images',
+                        help='only what building the images this regular '
+                        'expression matches takes (as kolla-build\'s image '
+                        'arguments); may be given more than once (default: '
+                        'every image)')
     parser.add_argument('--timeout', type=positive_seconds,
                         default=render.RENDER_TIMEOUT, metavar='SECONDS',
                         help='longest one revision may take to render '
@@ -69,11 +82,20 @@ def register(subparsers):
     parser.set_defaults(func=main)
 
 
+def _regex(text):
+    try:
+        re.compile(text)
+    except re.error as e:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not a regular expression: {e}')
+    return text
+
+
 def main(args):
     selection = affected.affected(
         args.kolla, args.base_rev, args.head_rev, base=args.base,
         base_arch=args.base_arch, profiles=args.profile,
-        timeout=args.timeout)
+        timeout=args.timeout, images=args.images)
     if args.format == 'json':
         print(json.dumps(selection.as_dict(), indent=2, sort_keys=True))
         return 0

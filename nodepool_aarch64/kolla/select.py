@@ -10,6 +10,7 @@ everything, and the result says which path caused it.
 
 import dataclasses
 import posixpath
+import re
 
 from nodepool_aarch64.kolla import context
 
@@ -93,6 +94,35 @@ def select(base, head, changed, image_folders):
     build = tuple(sorted(why))
     reuse = tuple(sorted(set(head.images) - set(why)))
     return Selection(build, reuse, why, None, _pull(head.images, build))
+
+
+def wanted(selection, images, patterns):
+    """The part of ``selection`` that building the images ``patterns``
+    name takes: those images and their ancestors.
+
+    ``patterns`` are kolla-build's own image arguments, regular
+    expressions searched for in each image's name; ``images`` are the
+    head revision's (a Rendering's ``images``).  A pattern that names
+    no image is refused, as it would leave the build job nothing to do
+    without saying so.
+    """
+    named = set()
+    for pattern in patterns:
+        found = {name for name in images if re.search(pattern, name)}
+        if not found:
+            raise ValueError(f'{pattern!r} names no image of the set')
+        named |= found
+    keep = set()
+    for name in named:
+        while name in images and name not in keep:
+            keep.add(name)
+            name = images[name].parent
+    build = tuple(name for name in selection.build if name in keep)
+    return Selection(
+        build, tuple(name for name in selection.reuse if name in keep),
+        {name: why for name, why in selection.why.items() if name in keep},
+        selection.fallback,
+        () if selection.fallback else _pull(images, build))
 
 
 def _everything(head, why, fallback):

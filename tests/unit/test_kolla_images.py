@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import fixtures
 import testtools
@@ -197,6 +199,51 @@ class TestFallback(KollaTreeCase):
         self.assertEverything(self.select(head), 'nova-api')
 
 
+class TestWanted(KollaTreeCase):
+    """--image: what a build job that builds a few images needs."""
+
+    def select_for(self, head, *patterns):
+        return affected.affected(self.tree, self.base_commit, head,
+                                 renderer=self.renderer, images=patterns)
+
+    def test_leaf_change_to_a_wanted_image(self):
+        head = self.change('leaf', edits=[
+            ('docker/glance/glance-api/Dockerfile.j2', '+RUN true\n')])
+        result = self.select_for(head, '^glance-api$')
+        self.assertEqual(('glance-api',), result.build)
+        self.assertEqual(('base', 'glance-base', 'openstack-base'),
+                         result.reuse)
+        self.assertEqual(('base', 'glance-base', 'openstack-base'),
+                         result.pull)
+
+    def test_change_to_an_image_nobody_wants_builds_nothing(self):
+        head = self.change('leaf', edits=[
+            ('docker/glance/glance-api/Dockerfile.j2', '+RUN true\n')])
+        result = self.select_for(head, '^nova-api$')
+        self.assertEqual((), result.build)
+        self.assertEqual({}, result.why)
+        self.assertEqual(('base', 'nova-api', 'nova-base', 'openstack-base'),
+                         result.reuse)
+        self.assertEqual((), result.pull)
+
+    def test_a_rebuilt_ancestor_is_built_with_its_wanted_child(self):
+        head = self.change('start', edits=[
+            ('docker/glance/glance-base/extend_start.sh', '+echo\n')])
+        result = self.select_for(head, 'glance-api', '^base$')
+        self.assertEqual(('glance-api', 'glance-base'), result.build)
+        self.assertEqual(('base', 'openstack-base'), result.reuse)
+        self.assertEqual(('base', 'openstack-base'), result.pull)
+
+    def test_fallback_builds_the_whole_wanted_chain(self):
+        head = self.change('tasks', edits=[
+            ('kolla/image/tasks.py', '+\n# build-time behaviour\n')])
+        result = self.select_for(head, '^nova-api$')
+        self.assertEqual(('base', 'nova-api', 'nova-base', 'openstack-base'),
+                         result.build)
+        self.assertIn('kolla/image/tasks.py', result.fallback)
+        self.assertEqual((), result.pull)
+
+
 class TestCommand(KollaTreeCase):
 
     def test_json_output(self):
@@ -253,6 +300,56 @@ class TestCommand(KollaTreeCase):
                             self.base_commit, '--head-rev', self.base_commit,
                             '--profile', 'nosuchprofile',
                             says='nosuchprofile')
+
+    def test_image_narrows_the_answer(self):
+        head = self.change('leaf', edits=[
+            ('docker/nova/nova-api/Dockerfile.j2', '+RUN echo\n')])
+        code, out, err = self.run_cli(
+            'kolla-images', '--kolla', self.tree, '--base-rev',
+            self.base_commit, '--head-rev', head, '--format', 'json',
+            '--image', '^nova-api$')
+        self.assertEqual(0, code, err)
+        result = json.loads(out)
+        self.assertEqual(['nova-api'], result['build'])
+        self.assertEqual(['base', 'nova-base', 'openstack-base'],
+                         result['reuse'])
+
+    def test_image_matching_nothing(self):
+        self.assertUnusable('--kolla', self.tree, '--base-rev',
+                            self.base_commit, '--image', '^nosuch$',
+                            says="--image: '^nosuch$' names no image")
+
+    def test_image_that_is_no_regex(self):
+        self.assertUnusable('--kolla', self.tree, '--base-rev',
+                            self.base_commit, '--image', 'nova(',
+                            says="'nova(' is not a regular expression")
+
+    def test_runs_without_the_rest_of_the_project(self):
+        # What the build job runs on the node: Kolla's virtualenv has
+        # none of the other commands' requirements.
+        absent = ['yaml', 'nodepool', 'openstack', 'matplotlib',
+                  'voluptuous', 'requests']
+        program = (
+            'import runpy, sys\n'
+            'for name in %r:\n'
+            '    sys.modules[name] = None\n'
+            'sys.argv = ["kolla"] + sys.argv[1:]\n'
+            'runpy.run_module("nodepool_aarch64.kolla", '
+            'run_name="__main__")\n' % absent)
+        out = subprocess.run(
+            [sys.executable, '-c', program, '--kolla', self.tree,
+             '--base-rev', self.base_commit, '--head-rev',
+             self.base_commit, '--format', 'json', '--image', 'glance-api'],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertEqual([], json.loads(out.stdout)['build'])
+        bad = subprocess.run(
+            [sys.executable, '-c', program, '--kolla', self.tree,
+             '--base-rev', 'nosuchrev'],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(2, bad.returncode)
+        self.assertIn("'nosuchrev' is not a commit", bad.stderr)
+        self.assertNotIn('Traceback', bad.stderr)
 
     def test_render_is_bounded_in_time(self):
         # A template that never ends renders until the bound stops it.

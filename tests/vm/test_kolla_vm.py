@@ -9,22 +9,32 @@ through a caching proxy, the PyPI index with Kolla's aarch64 wheels, and
 ``debian:<release>`` for arm64 from a registry mirror.  Nothing comes
 from Docker Hub.
 
-A push to ``openstack/kolla`` (Kolla's sdist from PyPI as a git
-repository; see kolla_sources) runs, through the real scheduler,
-launcher and executor:
+``openstack/kolla`` is Kolla's sdist from PyPI as a git repository
+(kolla_sources).  Two buildsets run through the real scheduler,
+launcher and executor, each starting with
+``kolla-aarch64-buildset-registry`` (the base job's mirror role, with
+Docker's registry mirror, whose handler restarts dockerd under systemd,
+then Debian's ``docker-registry`` on the node; the job pauses) and
+sharing the node with it:
 
-* ``kolla-aarch64-buildset-registry``: the base job's mirror role (apt,
-  pip and Docker's registry mirror, whose handler restarts dockerd
-  under systemd), then Debian's ``docker-registry`` on the node; the job
-  pauses;
-* ``kolla-build-debian-source-aarch64``, on the same node (it takes two
-  jobs at once): ``docker.yaml``, ``pre.yaml`` (Kolla in a virtualenv
-  with the constraints), ``build.yaml`` (``kolla-build`` of ``base`` and
-  ``memcached`` for aarch64, pushed to the buildset registry), and
-  ``arm64/post.yaml``.
+* the publish: ``kolla-publish-debian-source-aarch64``, what a site runs
+  weekly, builds ``base`` and ``memcached`` for aarch64 and pushes them
+  to the published registry on the mirror host.  It is started by a
+  push to ``site/kolla-publish``, standing in for the periodic
+  pipeline; it runs only when this machine has not kept a publish made
+  from the same inputs (``PublishedRegistry``), and the node is then
+  booted afresh before the next buildset;
+* the change: a push to Kolla that changes only ``memcached``'s
+  Dockerfile runs ``kolla-build-debian-source-aarch64``: ``docker.yaml``,
+  ``pre.yaml``, ``build.yaml`` (``kolla-images`` against the revision
+  the published ``base`` is labelled with, the published ``base``
+  pulled, ``memcached`` alone built by ``kolla-build`` and pushed to
+  the buildset registry) and ``arm64/post.yaml``.
 
-The test then reads the registry's manifests (arm64, the job's tag),
-runs the leaf image on the node and asks memcached for its stats.
+The test reads the selection the job logged, the registry's manifests
+(arm64, the job's tag, ``memcached``'s lower layers being the published
+``base``'s), runs the leaf image on the node and asks memcached for its
+stats.
 
 What does not run here: the deploy job (kolla-ansible), and Kolla's own
 zuul.d (its jobs need the rest of OpenDev's tenant).  The test's
@@ -34,6 +44,7 @@ repository that ``extrepo`` enables (neither ``base`` nor ``memcached``
 installs anything from them).
 """
 
+import hashlib
 import json
 import os
 
@@ -41,6 +52,7 @@ import fixtures
 import testtools
 
 from nodepool_aarch64.render import REGION_MIRRORS
+from tests.functional.harness import gitrepos
 from tests.functional.harness import inregion
 from tests.functional.harness import jobpath
 from tests.functional.harness import kolla_sources
@@ -51,6 +63,9 @@ KOLLA = 'openstack/kolla'
 REQUIREMENTS = 'openstack/requirements'
 REGISTRY_JOB = 'kolla-aarch64-buildset-registry'
 BUILD_JOB = 'kolla-build-debian-source-aarch64'
+PUBLISH_JOB = 'kolla-publish-debian-source-aarch64'
+PUBLISH_PROJECT = 'site/kolla-publish'
+REVISION_LABEL = 'org.opencontainers.image.revision'
 NODESET = 'debian-bookworm-arm64'
 DEBIAN_RELEASE = 'trixie'
 IMAGES = ['^memcached$']
@@ -83,31 +98,63 @@ RUN rm -f /usr/local/bin/extrepo
 """
 
 
-def site_project(mirror_docker_port):
-    return [{'project': {
-        'name': KOLLA,
-        'vars': {
-            'configure_region_mirror_probe_timeout': 5,
-            'configure_region_mirror_docker_port': mirror_docker_port,
-        },
-        jobpath.PUSH_PIPELINE: {'jobs': [
+def job_vars(published_port):
+    return {
+        'kolla_build_images': IMAGES,
+        'kolla_build_retries': 0,
+        'kolla_build_threads': 2,
+        'kolla_template_override_files': [
+            "{{ ansible_user_dir }}/{{ (zuul.projects.values() "
+            "| selectattr('name', 'equalto', '%s') | first)"
+            ".src_dir }}/%s" % (OVERRIDES, OVERRIDE_FILE)],
+        'kolla_published_registry': '%s:%d' % (vmnode.HOST_FROM_GUEST,
+                                               published_port),
+        'kolla_published_registry_insecure': True,
+    }
+
+
+def site_project(mirror_docker_port, published_port):
+    mirror_vars = {
+        'configure_region_mirror_probe_timeout': 5,
+        'configure_region_mirror_docker_port': mirror_docker_port,
+    }
+
+    def buildset(job):
+        return {jobpath.PUSH_PIPELINE: {'jobs': [
             REGISTRY_JOB,
-            {BUILD_JOB: {
+            {job: {
                 # The China region serves no -large label; its regular
                 # Arm64 label is the one the node carries.
                 'nodeset': NODESET,
                 'required-projects': [OVERRIDES],
-                'vars': {
-                    'kolla_build_images': IMAGES,
-                    'kolla_build_retries': 0,
-                    'kolla_build_threads': 2,
-                    'kolla_template_override_files': [
-                        "{{ ansible_user_dir }}/{{ (zuul.projects.values() "
-                        "| selectattr('name', 'equalto', '%s') | first)"
-                        ".src_dir }}/%s" % (OVERRIDES, OVERRIDE_FILE)],
-                }}},
-        ]},
-    }}]
+                'vars': job_vars(published_port)}}]}}
+
+    return [
+        {'project': dict(name=KOLLA, vars=mirror_vars, **buildset(BUILD_JOB))},
+        # What a site's periodic pipeline runs on Kolla's branch.
+        {'project': dict(name=PUBLISH_PROJECT, vars=mirror_vars,
+                         **buildset(PUBLISH_JOB))},
+    ]
+
+
+def published_key(node_image):
+    """What the published images are made from: the node's image, Kolla,
+    the playbooks and roles that build them, the test's own settings."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([
+        os.path.basename(node_image), kolla_sources.KOLLA_VERSION,
+        DEBIAN_RELEASE, IMAGES, UNREACHABLE_OVERRIDE,
+        job_vars(0)], sort_keys=True).encode())
+    for top in ('playbooks', 'roles'):
+        for root, dirs, files in sorted(os.walk(
+                os.path.join(gitrepos.REPO, top))):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                digest.update(os.path.relpath(path, gitrepos.REPO).encode())
+                with open(path, 'rb') as f:
+                    digest.update(hashlib.sha256(f.read()).digest())
+    return digest.hexdigest()[:16]
 
 
 class KollaVMFixture(jobpath.ChinaNodeFixture):
@@ -136,6 +183,9 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
             os.path.join(self.base, 'node')))
         # The paused registry job and the build job share the node.
         self.node.max_parallel_jobs = 2
+        self.published = self.useFixture(inregion.PublishedRegistry(
+            os.path.join(self.base, 'published'),
+            published_key(self.node._image)))
         tenant = jobpath.TenantRepos(
             os.path.join(self.base, 'git'),
             this_repo_files={REGION_MIRRORS: mirror_list},
@@ -145,11 +195,30 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
                 REQUIREMENTS: lambda path:
                     kolla_sources.make_requirements_repo(self.sources, path),
                 OVERRIDES: {OVERRIDE_FILE: UNREACHABLE_OVERRIDE},
+                PUBLISH_PROJECT: {'README': 'Starts the publish.\n'},
             },
             site_files={'zuul.d/kolla.yaml': json.dumps(
-                site_project(self.registry_mirror.port))},
+                site_project(self.registry_mirror.port,
+                             self.published.port))},
             prepare_workspace=True)
         self.start_stack(tenant, inventory)
+        self.published_revision = gitrepos.git(
+            'rev-parse', 'HEAD', cwd=tenant.path(KOLLA)).strip()
+        self.publish = None
+        if not self.published.cached:
+            self._publish()
+
+    def _publish(self):
+        """Publish as the periodic job does, keep it for later runs, and
+        give the change a fresh node."""
+        build, seconds = self.stack.push_and_wait(
+            PUBLISH_PROJECT, {'README': 'Publish.\n'}, BUILD_TIMEOUT,
+            message='Publish', job_name=PUBLISH_JOB)
+        self.publish = dict(build, seconds=seconds)
+        if build['result'] != 'SUCCESS':
+            raise AssertionError('the publish failed: %s' % build)
+        self.published.save()
+        self.node.restart()
 
     def log_paths(self):
         paths = super().log_paths()
@@ -172,7 +241,10 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
             "curl -sf -H 'Accept: application/vnd.docker.distribution."
             "manifest.v2+json' http://127.0.0.1:5000/v2/%s" % path))
 
-    def test_build_job_pushes_arm64_images(self):
+    def node_json(self, path):
+        return json.loads(self.node('cat %s' % path))
+
+    def test_leaf_change_builds_only_the_leaf(self):
         template = os.path.join(self.f.stack.tenant.path(KOLLA), 'kolla',
                                 'docker', 'memcached', 'Dockerfile.j2')
         if not os.path.exists(template):
@@ -191,20 +263,49 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
         self.addDetail('build', testtools.content.json_content(build))
         self.addDetail('seconds', testtools.content.text_content(
             '%.0f' % seconds))
+        if self.f.publish:
+            self.addDetail('publish', testtools.content.json_content(
+                self.f.publish))
         self.assertEqual('SUCCESS', build['result'], build)
         self._assert_first_attempts(build)
 
-        # The images the build pushed say arm64 and carry the job's tag.
-        for image in ('base', 'memcached'):
-            tags = self.registry('kolla/%s/tags/list' % image)
-            self.assertIn(TAG, tags['tags'])
-            manifest = self.registry('kolla/%s/manifests/%s' % (image, TAG))
-            config = json.loads(self.node(
-                'curl -sf http://127.0.0.1:5000/v2/kolla/%s/blobs/%s'
-                % (image, manifest['config']['digest'])))
-            self.assertEqual('arm64', config['architecture'], image)
+        # The published images say which Kolla they were built from.
+        published_base = self.f.published.manifest('kolla/base', TAG)
+        base_config = self.f.published.config(
+            'kolla/base', published_base['config']['digest'])
+        self.assertEqual('arm64', base_config['architecture'])
+        self.assertEqual(self.f.published_revision,
+                         base_config['config']['Labels'][REVISION_LABEL])
+
+        # The job chose the leaf alone, from that revision, and built it
+        # alone.
+        logs = '~/zuul-output/logs/kolla/'
+        selection = self.node_json(logs + 'kolla-images.json')
+        self.assertIsNone(selection['fallback'], selection)
+        self.assertEqual(['memcached'], selection['build'])
+        self.assertEqual({'memcached': 'Dockerfile changed'},
+                         selection['why'])
+        self.assertEqual(['base'], selection['pull'])
+        summary = self.node_json(logs + 'build-summary.json')
+        self.assertEqual(['memcached'],
+                         [image['name'] for image in summary['built']])
+
+        # The leaf is in the buildset registry, arm64, with the job's
+        # tag, built on the published base: its lower layers are base's.
+        tags = self.registry('kolla/memcached/tags/list')
+        self.assertIn(TAG, tags['tags'])
+        manifest = self.registry('kolla/memcached/manifests/%s' % TAG)
+        config = json.loads(self.node(
+            'curl -sf http://127.0.0.1:5000/v2/kolla/memcached/blobs/%s'
+            % manifest['config']['digest']))
+        self.assertEqual('arm64', config['architecture'])
         labels = config['config']['Labels']
         self.assertEqual('leaf change', labels['org.opendev.arm64-test'])
+        base_layers = base_config['rootfs']['diff_ids']
+        self.assertEqual(base_layers,
+                         config['rootfs']['diff_ids'][:len(base_layers)])
+        self.assertGreater(len(config['rootfs']['diff_ids']),
+                           len(base_layers))
 
         # The leaf runs on the node and its service answers.
         ref = '127.0.0.1:5000/kolla/memcached:%s' % TAG

@@ -17,11 +17,12 @@ from tests import base
 REPO = base.REPO
 
 
-def git(*args, cwd):
+def git(*args, cwd, env=None):
     return subprocess.run(
         ['git', '-c', 'user.name=Functional Test',
          '-c', 'user.email=functional@example.invalid'] + list(args),
-        cwd=cwd, check=True, capture_output=True, text=True).stdout
+        cwd=cwd, check=True, capture_output=True, text=True,
+        env=dict(os.environ, **(env or {}))).stdout
 
 
 def _write_files(path, files):

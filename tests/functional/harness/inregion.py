@@ -307,3 +307,59 @@ class RegistryMirror(fixtures.Fixture):
         self.port = self.registry.port
         self.url = self.registry.url
         self.log_path = self.registry.log_path
+
+
+class PublishedRegistry(fixtures.Fixture):
+    """The registry a periodic Kolla job publishes to and later builds
+    reuse from, on 127.0.0.1.
+
+    Publishing is a full build, so what was published is kept per
+    machine under ``key`` (which must cover everything that makes the
+    images): ``cached`` says whether this run starts from it, and
+    ``save()`` keeps this run's publish for the next.  The registry
+    works on a throw-away copy.
+    """
+
+    def __init__(self, workdir, key):
+        super().__init__()
+        self.workdir = workdir
+        self.cache = os.path.join(rm.CACHE_DIR, 'kolla-published-%s' % key)
+
+    def _setUp(self):
+        os.makedirs(self.workdir, exist_ok=True)
+        self.storage = os.path.join(self.workdir, 'storage')
+        self.cached = os.path.exists(os.path.join(self.cache, '.complete'))
+        if self.cached:
+            subprocess.run(['cp', '-al', self.cache, self.storage],
+                           check=True)
+        else:
+            os.makedirs(self.storage)
+        self.registry = self.useFixture(Registry(self.workdir, self.storage))
+        self.port = self.registry.port
+        self.url = self.registry.url
+        self.log_path = self.registry.log_path
+
+    def save(self):
+        with rm.cache_lock('.kolla-published.lock'):
+            if os.path.exists(os.path.join(self.cache, '.complete')):
+                return
+            partial = self.cache + '.partial'
+            shutil.rmtree(partial, ignore_errors=True)
+            subprocess.run(['cp', '-a', self.storage, partial], check=True)
+            with open(os.path.join(partial, '.complete'), 'w'):
+                pass
+            shutil.rmtree(self.cache, ignore_errors=True)
+            os.rename(partial, self.cache)
+
+    def manifest(self, name, tag):
+        response = requests.get(
+            '%s/v2/%s/manifests/%s' % (self.url, name, tag),
+            headers={'Accept': MANIFEST_TYPE}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def config(self, name, digest):
+        response = requests.get('%s/v2/%s/blobs/%s' % (self.url, name,
+                                                       digest), timeout=60)
+        response.raise_for_status()
+        return response.json()

@@ -135,7 +135,10 @@ class TenantRepos:
     def build(self, tenant_config):
         gitrepos.make_repo(self.path(SITE_PROJECT), files=self._site_files())
         gitrepos.make_repo(self.path(THIS_PROJECT),
-                           trees=('zuul.d', 'playbooks', 'roles'),
+                           # The Kolla build job runs kolla-images
+                           # from this project's checkout.
+                           trees=('zuul.d', 'playbooks', 'roles',
+                                  'nodepool_aarch64'),
                            files=self.this_repo_files)
         required = gitrepos.required_projects(loaded=[THIS_PROJECT])
         for project in required:

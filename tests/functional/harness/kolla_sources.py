@@ -102,6 +102,10 @@ def upper_constraints(wheels):
                    if n not in UNCONSTRAINED)
 
 
+FIXED_DATES = {'GIT_AUTHOR_DATE': '2026-01-01T00:00:00Z',
+               'GIT_COMMITTER_DATE': '2026-01-01T00:00:00Z'}
+
+
 def make_kolla_repo(sources, path):
     """``openstack/kolla`` at ``path``: the sdist's tree, tagged with its
     version (pbr takes the version from the tag).
@@ -121,8 +125,12 @@ def make_kolla_repo(sources, path):
             os.remove(target)
     gitrepos.git('init', '-q', '-b', 'master', '.', cwd=path)
     gitrepos.git('add', '-A', cwd=path)
-    gitrepos.git('commit', '-q', '-m', 'Kolla %s' % KOLLA_VERSION, cwd=path)
-    gitrepos.git('tag', '-a', '-m', KOLLA_VERSION, KOLLA_VERSION, cwd=path)
+    # One commit id on every run: images published from it on one run
+    # are reused by the next, which finds that commit in its history.
+    gitrepos.git('commit', '-q', '-m', 'Kolla %s' % KOLLA_VERSION, cwd=path,
+                 env=FIXED_DATES)
+    gitrepos.git('tag', '-a', '-m', KOLLA_VERSION, KOLLA_VERSION, cwd=path,
+                 env=FIXED_DATES)
 
 
 def make_requirements_repo(sources, path):

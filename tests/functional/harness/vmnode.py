@@ -307,14 +307,28 @@ class Arm64VM(fixtures.Fixture):
         self.proc = None
 
     def _setUp(self):
-        image = self.image or node_image()
+        self._image = self.image or node_image()
         os.makedirs(self.parent, exist_ok=True)
         self._keys()
-        self.host_key = self._host_key(image)
-        code, vars_template = qemu.firmware()
+        self.host_key = self._host_key(self._image)
         self.port = processes.free_port()
         self.console_path = os.path.join(self.parent, 'console.log')
         self.log_path = self.console_path
+        self.addCleanup(self.stop)
+        self._boot()
+
+    def restart(self):
+        """Power off and boot the same image again: a fresh node (the
+        disk's writes are thrown away) with the same address, keys and
+        host key, as a cloud hands out a new node of one label."""
+        self.stop()
+        os.replace(self.console_path, self.console_path + '.%d'
+                   % time.time_ns())
+        self._boot()
+
+    def _boot(self):
+        image = self._image
+        code, vars_template = qemu.firmware()
         guest = qemu.Guest(
             image=image, image_format='raw', code=code,
             vars=os.path.join(self.parent, 'VARS.fd'),
@@ -335,7 +349,6 @@ class Arm64VM(fixtures.Fixture):
                 argv, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT,
                 env=dict(os.environ, TMPDIR=self.parent))
-        self.addCleanup(self.stop)
         self._wait_for_ssh(BOOT_TIMEOUT)
         self.boot_seconds = time.monotonic() - self.started
 
