@@ -7,8 +7,8 @@ atomic writes, text tables, Zuul's builds, zuul-web, config sets and
 findings) is a floor below every feature, importing only the leaves,
 the engine wrappers and itself; ``check`` never imports ``render`` (a
 check that trusted the renderer could not catch its mistakes); and
-only command-line modules (``cli.py``, ``*_cli.py`` and ``options``,
-the options they share) print, write to the terminal or exit, so every
+only command-line modules (``cli.py``, ``*_cli.py``, ``__main__`` and
+``options``, the options they share) print, write to the terminal or exit, so every
 library function can be called from another command or a test.  Two
 more keep those walls cheap to hold: no library module imports a
 command-line module, and the wrappers around the engines (``engines/``)
@@ -88,9 +88,10 @@ def terminal_uses(tree):
 
 
 def is_command_line(module):
-    """``cli.py``, ``*_cli.py`` and the options every command shares."""
+    """``cli.py``, ``*_cli.py``, a package's ``__main__`` and the options
+    every command shares."""
     last = module.rsplit('.', 1)[-1]
-    return last == 'cli' or last.endswith('_cli') or \
+    return last in ('cli', '__main__') or last.endswith('_cli') or \
         module == NAME + '.options'
 
 
@@ -112,6 +113,7 @@ class TestDetectors(testtools.TestCase):
         self.assertEqual([4, 5, 6],
                          sorted(line for line, _ in terminal_uses(tree)))
         self.assertTrue(is_command_line('nodepool_aarch64.capacity.cli'))
+        self.assertTrue(is_command_line('nodepool_aarch64.kolla.__main__'))
         self.assertTrue(is_command_line(
             'nodepool_aarch64.capacity.zuul_launcher_cli'))
         self.assertTrue(is_command_line('nodepool_aarch64.options'))
