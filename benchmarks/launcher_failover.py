@@ -89,7 +89,8 @@ def one_zuul_run(burst, keep_logs, index):
                          % (index, sorted(unserved)))
     return {'up': up, 'orphaned': len(served),
             'nodes_held': outcome.nodes_held,
-            'expired': outcome.expired_after, 'first': served[0],
+            'expired': outcome.expired_after,
+            'adopted': outcome.adopted_after, 'first': served[0],
             'last': served[-1], 'done': outcome.done_after,
             'cleanup': cleanup}
 
@@ -123,16 +124,23 @@ def zuul_runs(args):
         runs.append(r)
         print('run %d: stack up in %.1f s; killed holding %d of %d '
               'requests and %d node locks; session expired %.1f s after '
-              'the kill; its requests served %.1f-%.1f s after the kill; '
+              'the kill; the survivor held or had served all its requests '
+              '%.1f s after it and served them %.1f-%.1f s after it; '
               'burst done at %.1f s; ZooKeeper clean %.1f s later'
               % (i, r['up'], r['orphaned'], args.burst, r['nodes_held'],
-                 r['expired'], r['first'], r['last'], r['done'],
-                 r['cleanup']),
+                 r['expired'], r['adopted'], r['first'], r['last'],
+                 r['done'], r['cleanup']),
               flush=True)
     return runs
 
 
 def summary(kind, runs):
+    if len(runs) > 1 and 'adopted' in runs[0]:
+        print('%s: median kill -> survivor holds the orphaned requests: '
+              '%.1f s (min %.1f, max %.1f)'
+              % (kind, statistics.median(r['adopted'] for r in runs),
+                 min(r['adopted'] for r in runs),
+                 max(r['adopted'] for r in runs)))
     if len(runs) > 1:
         print('%s: median kill -> last orphaned request served: %.1f s '
               '(min %.1f, max %.1f)'

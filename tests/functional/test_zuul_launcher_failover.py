@@ -38,6 +38,10 @@ class TestZuulLauncherFailover(testtools.TestCase):
                                outcome.killed_at)
         self.assertIsNotNone(outcome.expired_after,
                              'the dead launcher stayed registered')
+        self.assertIsNotNone(outcome.adopted_after)
+        # Nobody takes a live session's locks.
+        self.assertGreaterEqual(outcome.adopted_after,
+                                outcome.expired_after)
 
         cleanup = zuul_failover.wait_for_cleanup(dep, outcome.survivor)
         # The survivor is still serving: a leak-free ZooKeeper after a
@@ -50,15 +54,18 @@ class TestZuulLauncherFailover(testtools.TestCase):
             {'requests': BURST, 'orphaned': len(outcome.orphaned),
              'nodes_held': outcome.nodes_held,
              'session_expired_s': round(outcome.expired_after, 1),
+             'orphans_taken_s': round(outcome.adopted_after, 1),
              'first_orphan_served_s': round(min(served), 1),
              'last_orphan_served_s': round(max(served), 1),
              'burst_done_s': round(outcome.done_after, 1),
              'cleanup_s': round(cleanup, 1)},
             'zuul-launcher failover: %s killed holding %d of %d requests '
-            'and %d node locks; session expired after %.1f s, its requests '
-            'served by %s %.1f-%.1f s after the kill, burst done at %.1f s, '
-            'ZooKeeper clean %.1f s later' % (
+            'and %d node locks; session expired after %.1f s, %s held or '
+            'had served all its requests at %.1f s and served them '
+            '%.1f-%.1f s after the kill, burst done at %.1f s, ZooKeeper '
+            'clean %.1f s later' % (
                 outcome.victim, len(outcome.orphaned), BURST,
                 outcome.nodes_held, outcome.expired_after,
-                outcome.survivor, min(served), max(served),
+                outcome.survivor, outcome.adopted_after, min(served),
+                max(served),
                 outcome.done_after, cleanup))

@@ -83,7 +83,7 @@ class FailoverError(Exception):
 Outcome = collections.namedtuple('Outcome', [
     'requests', 'victim', 'survivor', 'killed_at', 'orphaned',
     'nodes_held', 'fulfilled_at', 'fulfilled_by', 'expired_after',
-    'done_after'])
+    'adopted_after', 'done_after'])
 
 
 def _children(client, path):
@@ -346,7 +346,9 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
     ones.  Each fulfilled request's nodes are taken, used and handed
     back at once, as by a short job.  Returns an Outcome (``orphaned``:
     the unserved requests whose locks the victim held when it died,
-    ``nodes_held``: how many node locks it held then); raises
+    ``nodes_held``: how many node locks it held then, ``adopted_after``:
+    seconds from the kill until the survivor held or had served every
+    one of those requests); raises
     FailoverError if a request fails or the burst is not served within
     ``timeout``.
     """
@@ -361,6 +363,7 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
     orphaned = set()
     nodes_held = 0
     expired_after = None
+    adopted_after = None
     start = time.monotonic()
     final = dep.requests.model.NodesetRequest.State
     while waiting:
@@ -397,8 +400,14 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
                             if h == victim} & set(waiting)
                 nodes_held = sum(1 for h in dep.node_holders().values()
                                  if h == victim)
-        elif expired_after is None and victim not in dep.registered():
-            expired_after = time.time() - killed_at
+        else:
+            if expired_after is None and victim not in dep.registered():
+                expired_after = time.time() - killed_at
+            if adopted_after is None:
+                holders = dep.request_holders()
+                if all(r in fulfilled_at or holders.get(r) == survivor
+                       for r in orphaned):
+                    adopted_after = time.time() - killed_at
         time.sleep(0.2)
     if killed_at is None:
         raise FailoverError('%s never held %d requests after %d were '
@@ -413,7 +422,7 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
         survivor=survivor, killed_at=killed_at, orphaned=orphaned,
         nodes_held=nodes_held, fulfilled_at=fulfilled_at,
         fulfilled_by=fulfilled_by, expired_after=expired_after,
-        done_after=time.time() - killed_at)
+        adopted_after=adopted_after, done_after=time.time() - killed_at)
 
 
 def left(dep):
