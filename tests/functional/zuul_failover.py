@@ -83,7 +83,7 @@ class FailoverError(Exception):
 Outcome = collections.namedtuple('Outcome', [
     'requests', 'victim', 'survivor', 'killed_at', 'orphaned',
     'nodes_held', 'fulfilled_at', 'fulfilled_by', 'expired_after',
-    'adopted_after', 'done_after'])
+    'adopted_after', 'taken_early', 'done_after'])
 
 
 def _children(client, path):
@@ -348,7 +348,8 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
     the unserved requests whose locks the victim held when it died,
     ``nodes_held``: how many node locks it held then, ``adopted_after``:
     seconds from the kill until the survivor held or had served every
-    one of those requests); raises
+    one of those requests, ``taken_early``: those it was seen holding
+    while the victim was still registered); raises
     FailoverError if a request fails or the burst is not served within
     ``timeout``.
     """
@@ -364,6 +365,7 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
     nodes_held = 0
     expired_after = None
     adopted_after = None
+    taken_early = set()
     start = time.monotonic()
     final = dep.requests.model.NodesetRequest.State
     while waiting:
@@ -400,14 +402,19 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
                             if h == victim} & set(waiting)
                 nodes_held = sum(1 for h in dep.node_holders().values()
                                  if h == victim)
-        else:
-            if expired_after is None and victim not in dep.registered():
-                expired_after = time.time() - killed_at
-            if adopted_after is None:
-                holders = dep.request_holders()
-                if all(r in fulfilled_at or holders.get(r) == survivor
-                       for r in orphaned):
-                    adopted_after = time.time() - killed_at
+        elif adopted_after is None:
+            # Locks first: if the victim is still registered after, its
+            # session was alive when the survivor was seen holding them.
+            taken = {r for r, h in dep.request_holders().items()
+                     if h == survivor} & orphaned
+            if victim in dep.registered():
+                taken_early |= taken
+            else:
+                now = time.time()
+                if expired_after is None:
+                    expired_after = now - killed_at
+                if all(r in fulfilled_at or r in taken for r in orphaned):
+                    adopted_after = now - killed_at
         time.sleep(0.2)
     if killed_at is None:
         raise FailoverError('%s never held %d requests after %d were '
@@ -422,7 +429,8 @@ def burst_and_kill(dep, count, victim=None, in_flight=3, served_first=10,
         survivor=survivor, killed_at=killed_at, orphaned=orphaned,
         nodes_held=nodes_held, fulfilled_at=fulfilled_at,
         fulfilled_by=fulfilled_by, expired_after=expired_after,
-        adopted_after=adopted_after, done_after=time.time() - killed_at)
+        adopted_after=adopted_after, taken_early=taken_early,
+        done_after=time.time() - killed_at)
 
 
 def left(dep):
