@@ -248,3 +248,16 @@ class NodeRequests:
     def delete(self, request):
         with self._context() as ctx:
             request.delete(ctx)
+
+    def take_and_return(self, request):
+        """Run a fulfilled request's build the way the scheduler does,
+        with nothing to run: lock its nodes and delete the request, mark
+        the nodes in use, then used and unlocked."""
+        from zuul.launcher.client import LauncherClient
+        client = LauncherClient(self.client, self.stop_event)
+        nodeset = self.model.NodeSet()
+        for index, label in enumerate(request.labels):
+            nodeset.addNode(self.model.Node(['node%d' % index], label))
+        client.acceptNodeset(request, nodeset)
+        client.useNodeset(nodeset)
+        client.returnNodeset(nodeset)
