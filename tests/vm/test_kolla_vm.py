@@ -47,6 +47,7 @@ installs anything from them).
 import hashlib
 import json
 import os
+import re
 
 import fixtures
 import testtools
@@ -73,6 +74,11 @@ TAG = 'master-aarch64'
 # Base and leaf under TCG, with Kolla's install in the pre-run.
 BUILD_TIMEOUT = 3600
 WORK_ROOT = os.environ.get('NODEPOOL_AARCH64_VM_WORK', '/var/tmp')
+# Set, the publish runs even where this machine kept one (to time it).
+REPUBLISH = 'NODEPOOL_AARCH64_REPUBLISH'
+IMAGE_NAMES = ('base', 'memcached')
+# kolla-build's line at the end of each image's log.
+TOOK = re.compile(r'Built at .* \(took ([0-9:.]+)\)')
 
 # What this machine cannot reach, left out of the images: the keys of
 # third-party repositories (fetched from their own sites and a
@@ -137,6 +143,23 @@ def site_project(mirror_docker_port, published_port):
     ]
 
 
+def build_times(node, images):
+    """Seconds kolla-build reports each of ``images`` took, from its
+    logs on ``node`` (None for one it did not build)."""
+    took = {}
+    for image in images:
+        out = node.ssh('cat ~/zuul-output/logs/kolla/build/%s.log' % image,
+                       timeout=120)
+        match = TOOK.search(out.stdout) if out.returncode == 0 else None
+        if match:
+            hours, minutes, seconds = match.group(1).split(':')
+            took[image] = (int(hours) * 3600 + int(minutes) * 60
+                           + float(seconds))
+        else:
+            took[image] = None
+    return took
+
+
 def published_key(node_image):
     """What the published images are made from: the node's image, Kolla,
     the playbooks and roles that build them, the test's own settings."""
@@ -159,6 +182,8 @@ def published_key(node_image):
 
 class KollaVMFixture(jobpath.ChinaNodeFixture):
     """The region's mirror host, the VM node, Nodepool and Zuul."""
+
+    mirror = registry_mirror = published = None
 
     def _setUp(self):
         self.sources = kolla_sources.fetch()
@@ -205,7 +230,7 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
         self.published_revision = gitrepos.git(
             'rev-parse', 'HEAD', cwd=tenant.path(KOLLA)).strip()
         self.publish = None
-        if not self.published.cached:
+        if not self.published.cached or os.environ.get(REPUBLISH):
             self._publish()
 
     def _publish(self):
@@ -217,6 +242,9 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
         self.publish = dict(build, seconds=seconds)
         if build['result'] != 'SUCCESS':
             raise AssertionError('the publish failed: %s' % build)
+        # What each image took, from kolla-build's logs on the node,
+        # before the node goes.
+        self.publish['took'] = build_times(self.node, IMAGE_NAMES)
         self.published.save()
         self.node.restart()
 
@@ -224,6 +252,9 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
         paths = super().log_paths()
         if self.node is not None:
             paths.append(os.path.join(self.node.parent, 'qemu.log'))
+        for fixture in (self.mirror, self.registry_mirror, self.published):
+            if fixture is not None:
+                paths.append(getattr(fixture, 'log_path', None))
         return paths
 
 
