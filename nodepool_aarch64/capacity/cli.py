@@ -154,6 +154,9 @@ def _apply_parser(sub):
     p.add_argument('--launcher', metavar='HOST',
                    help='launcher host (needed when the inventory has '
                         'more than one)')
+    options.output_format(
+        p, help='output format (json: {"file", "status", "launcher", '
+        '"at", "windows", "errors"})')
     p.set_defaults(func=run_apply)
 
 
@@ -181,11 +184,17 @@ def run_apply(args):
     with writing(args.output):
         status, errors = nodepool_apply.apply(inv, launcher, at,
                                               args.output)
+    code = 1 if status == nodepool_apply.INVALID else 0
+    if args.format == 'json':
+        print(show.as_json(dict(file=args.output, status=status,
+                                launcher=launcher, errors=list(errors),
+                                **show.instant_fields(inv, at))))
+        return code
     for error in errors:
         print(f'{args.output}: not replaced: {error}', file=sys.stderr)
     print(f'{args.output}: {status} (launcher {launcher} at '
           f'{show.instant(inv, at)})')
-    return 1 if status == nodepool_apply.INVALID else 0
+    return code
 
 
 # -- demand, simulate, plan, report ------------------------------------------
@@ -507,6 +516,9 @@ def _report_parser(sub):
     p.add_argument('--output', dest='output_dir', metavar='DIR',
                    action=options.Deprecated, instead='--output-dir',
                    help=argparse.SUPPRESS)
+    options.output_format(
+        p, help='output format (text: one written path per line; json: '
+        '{"directory", "files"})')
     p.set_defaults(func=run_report)
 
 
@@ -541,6 +553,10 @@ def run_report(args):
     with writing(args.output_dir):
         paths = report.write(args.output_dir, demand, schedules, results,
                              notes, objectives, warning)
+    if args.format == 'json':
+        print(show.as_json({'directory': args.output_dir,
+                            'files': list(paths)}))
+        return 0
     for path in paths:
         print(path)
     return 0

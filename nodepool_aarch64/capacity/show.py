@@ -17,9 +17,15 @@ def as_json(data):
 
 def instant(inv, at):
     """"<time>; windows: <names in force>" for the apply actions."""
-    names = [w.name for w in inv.active_windows(at)]
-    return (f'{at.isoformat(timespec="minutes")}; windows: '
-            f'{", ".join(names) or "none"}')
+    fields = instant_fields(inv, at)
+    return (f'{fields["at"]}; windows: '
+            f'{", ".join(fields["windows"]) or "none"}')
+
+
+def instant_fields(inv, at):
+    """The apply actions' instant and the windows in force, as data."""
+    return {'at': at.isoformat(timespec='minutes'),
+            'windows': [w.name for w in inv.active_windows(at)]}
 
 
 def minutes(values):

@@ -34,6 +34,9 @@ def register(sub):
                         f'(default: {DEFAULT_FILE})')
     p.add_argument('--commit', action='store_true',
                    help='commit the change (default: only edit the file)')
+    options.output_format(
+        p, help='output format (json: {"file", "status", "at", "windows", '
+        '"edits"})')
     p.set_defaults(func=run)
 
 
@@ -43,6 +46,11 @@ def run(args):
     at = options.at(args)
     status, edits = zuul_launcher_apply.apply(args.checkout, args.file, inv,
                                               at, commit=args.commit)
+    if args.format == 'json':
+        print(show.as_json(dict(file=args.file, status=status,
+                                edits=[str(e) for e in edits],
+                                **show.instant_fields(inv, at))))
+        return 0
     print(f'{args.file}: {status} (at {show.instant(inv, at)})')
     for edit in edits:
         print(f'  {edit}')

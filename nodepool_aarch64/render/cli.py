@@ -1,5 +1,6 @@
 """``nodepool-aarch64 render``."""
 
+import json
 import os
 import sys
 
@@ -26,7 +27,9 @@ Render an inventory to:
 
 Nothing is written unless everything renders; each file is replaced
 atomically and files whose content is unchanged are left untouched.
-Prints max-servers per label and provider, and what bounds each provider.
+Prints max-servers per label and provider, and what bounds each provider
+(--format json: {"directory", "files", "changed", "max_servers":
+{LABEL: {PROVIDER: N}}, "bound_by": {PROVIDER: WHAT}}).
 
 With --check nothing is written: exit 1 names each file that differs from
 what would be rendered (with --repo: the files this project commits:
@@ -54,6 +57,7 @@ def register(subparsers):
     parser.add_argument(
         '--check', action='store_true',
         help='write nothing; exit 1 if any file is stale or missing')
+    options.output_format(parser)
     parser.set_defaults(func=run)
 
 
@@ -76,19 +80,38 @@ def run(args):
         return 1 if stale else 0
     with writing(root):
         changed = write_files(root, files)
+    if args.format == 'json':
+        print(json.dumps(dict(
+            directory=root, files=sorted(files),
+            changed=sorted(os.path.relpath(p, root) for p in changed),
+            **sizes(inv, args.at)), indent=2))
+        return 0
     print(f'{len(files)} files in {root}, {len(changed)} changed')
     print(table(inv, args.at))
     return 0
 
 
+def sizes(inv, at=None):
+    """max-servers per label and provider (a provider that does not
+    offer the label is left out), and what bounds each provider."""
+    sizings = {p.name: sizing.sizing_at(inv, p, at) for p in inv.providers}
+    return {
+        'max_servers': {
+            label.name: {n: sizings[n].max_servers for n in sizings
+                         if n in label.providers}
+            for label in inv.labels},
+        'bound_by': {n: s.binding for n, s in sizings.items()},
+    }
+
+
 def table(inv, at=None):
     """max-servers per label (rows) and provider (columns)."""
     names = [p.name for p in inv.providers]
-    sizings = {p.name: sizing.sizing_at(inv, p, at) for p in inv.providers}
+    data = sizes(inv, at)
     rows = [['label'] + names]
     for label in inv.labels:
+        offered = data['max_servers'][label.name]
         rows.append([label.name] + [
-            str(sizings[n].max_servers) if n in label.providers else '-'
-            for n in names])
-    rows.append(['bound by'] + [sizings[n].binding for n in names])
+            str(offered[n]) if n in offered else '-' for n in names])
+    rows.append(['bound by'] + [data['bound_by'][n] for n in names])
     return '\n'.join(texttable.lines(rows))

@@ -1,6 +1,7 @@
 """``capacity apply``: valid, atomic, and quiet when nothing changed."""
 
 import logging
+import json
 import os
 import subprocess
 import sys
@@ -58,6 +59,16 @@ class TestApply(testtools.TestCase):
         self.assertEqual(0, code)
         self.assertIn('unchanged', out)
         self.assertEqual(before, self.snapshot())
+
+    def test_json(self):
+        code, out, err = self.run_cli('--at', PEAK, '--format', 'json')
+        self.assertEqual(0, code, err)
+        data = json.loads(out)
+        self.assertEqual(
+            {'file': self.output, 'status': 'replaced',
+             'launcher': LAUNCHER, 'errors': [],
+             'at': PEAK.replace('Z', '+00:00'),
+             'windows': ['weekday-peak']}, data)
 
     def test_peak_window_replaces_atomically(self):
         self.run_cli('--at', QUIET)

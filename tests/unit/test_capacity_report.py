@@ -109,6 +109,17 @@ class TestReport(testtools.TestCase):
         self.assertIn('| plan |', text)
         self.assertIn('The plan meets gate p95 <= 15 min', text)
 
+    def test_cli_report_json(self):
+        out_dir = os.path.join(self.dir, 'report')
+        code, out, err = run_cli('report', '--synthetic', '100', '--seed',
+                                 '1', '--no-plan', '--output-dir', out_dir,
+                                 '--format', 'json')
+        self.assertEqual(0, code, err)
+        data = json.loads(out)
+        self.assertEqual(out_dir, data['directory'])
+        self.assertEqual(sorted(os.listdir(out_dir)),
+                         sorted(os.path.basename(p) for p in data['files']))
+
 
 class TestCapacityCli(testtools.TestCase):
 

@@ -1,5 +1,6 @@
 """``capacity apply-zuul-launcher``: a capacity window as a config commit."""
 
+import json
 import os
 import signal
 import subprocess
@@ -73,6 +74,17 @@ class TestApplyZuulLauncher(testtools.TestCase):
         diff = git(self.checkout, 'show', '--format=', '-U0', 'HEAD')
         return [line for line in diff.splitlines()
                 if line[:1] in '+-' and not line.startswith(('+++', '---'))]
+
+    def test_json(self):
+        code, out, err = self.run_cli('--at', PEAK, '--format', 'json',
+                                      commit=False)
+        self.assertEqual(0, code, err)
+        data = json.loads(out)
+        self.assertEqual(['weekday-peak'], data['windows'])
+        self.assertEqual(2, len(data['edits']), data)
+        self.assertTrue(any('instances: 30 -> 40' in e
+                            for e in data['edits']), data)
+        self.assertEqual('zuul.d/zuul-launcher.yaml', data['file'])
 
     def test_peak_window_is_one_commit_of_two_integers(self):
         code, out, err = self.run_cli('--at', PEAK)

@@ -1,5 +1,6 @@
 """The command line: help, render, --check, and unusable input."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -94,6 +95,25 @@ class TestRender(base.TestCase):
         self.assertRegex(stdout, r'linaro-cn1')
         self.assertRegex(stdout, r'bound by\s+max-servers\s+instances\s+'
                                  r'floating-ips')
+
+    def test_json_says_what_was_written_and_the_sizes(self):
+        out = self.tempdir()
+        code, stdout, err = self.run_cli('render', '--output-dir', out,
+                                         '--format', 'json')
+        self.assertEqual(0, code, err)
+        data = json.loads(stdout)
+        self.assertEqual(out, data['directory'])
+        self.assertIn('zuul.d/nodesets.yaml', data['files'])
+        self.assertEqual(data['files'], data['changed'])
+        self.assertEqual(30, data['max_servers']['ubuntu-bionic-arm64'][
+            'linaro-us'])
+        # A provider that does not offer the label is left out.
+        self.assertNotIn('linaro-cn1',
+                         data['max_servers']['ubuntu-noble-arm64-large'])
+        self.assertEqual('floating-ips', data['bound_by']['linaro-cn1'])
+        code, stdout, _ = self.run_cli('render', '--output-dir', out,
+                                       '--format', 'json')
+        self.assertEqual([], json.loads(stdout)['changed'])
 
     def test_unwritable_output_is_one_line_exit_2(self):
         blocker = self.write(self.tempdir(), 'a-file', '')

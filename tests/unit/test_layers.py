@@ -8,8 +8,9 @@ findings) is a floor below every feature, importing only the leaves,
 the engine wrappers and itself; ``check`` never imports ``render`` (a
 check that trusted the renderer could not catch its mistakes); and
 only command-line modules (``cli.py``, ``*_cli.py``, ``__main__`` and
-``options``, the options they share) print, write to the terminal or exit, so every
-library function can be called from another command or a test.  Two
+``options``, the options they share) print, write to the terminal or
+exit, so every library function can be called from another command or
+a test.  Two
 more keep those walls cheap to hold: no library module imports a
 command-line module, and the wrappers around the engines (``engines/``)
 import nothing of the project.
