@@ -18,8 +18,9 @@ then Debian's ``docker-registry`` on the node; the job pauses) and
 sharing the node with it:
 
 * the publish: ``kolla-publish-debian-source-aarch64``, what a site runs
-  weekly, builds ``base`` and ``memcached`` for aarch64 and pushes them
-  to the published registry on the mirror host.  It is started by a
+  weekly, builds ``base`` for aarch64 (what the change's build stands
+  on; a site's job builds its whole profile) and pushes it to the
+  published registry on the mirror host.  It is started by a
   push to ``site/kolla-publish``, standing in for the periodic
   pipeline; it runs only when this machine has not kept a publish made
   from the same inputs (``PublishedRegistry``), and the node is then
@@ -44,15 +45,18 @@ repository that ``extrepo`` enables (neither ``base`` nor ``memcached``
 installs anything from them).
 """
 
+import glob
 import hashlib
 import json
 import os
 import re
+import shutil
 
 import fixtures
 import testtools
 
 from nodepool_aarch64.render import REGION_MIRRORS
+from tests.functional.harness import artefacts
 from tests.functional.harness import gitrepos
 from tests.functional.harness import inregion
 from tests.functional.harness import jobpath
@@ -70,9 +74,16 @@ REVISION_LABEL = 'org.opencontainers.image.revision'
 NODESET = 'debian-bookworm-arm64'
 DEBIAN_RELEASE = 'trixie'
 IMAGES = ['^memcached$']
+# The publish builds what the change's build stands on: base.  (A
+# site's periodic job builds its whole profile.)
+PUBLISHED_IMAGES = ['^base$']
 TAG = 'master-aarch64'
 # Base and leaf under TCG, with Kolla's install in the pre-run.
 BUILD_TIMEOUT = 3600
+# The publish builds base in full and pushes it through the node's
+# user-mode network, gzipping its layers under TCG: measured past 60
+# minutes on a loaded machine.
+PUBLISH_TIMEOUT = 6000
 WORK_ROOT = os.environ.get('NODEPOOL_AARCH64_VM_WORK', '/var/tmp')
 # Set, the publish runs even where this machine kept one (to time it).
 REPUBLISH = 'NODEPOOL_AARCH64_REPUBLISH'
@@ -104,9 +115,9 @@ RUN rm -f /usr/local/bin/extrepo
 """
 
 
-def job_vars(published_port):
+def job_vars(published_port, images=IMAGES):
     return {
-        'kolla_build_images': IMAGES,
+        'kolla_build_images': images,
         'kolla_build_retries': 0,
         'kolla_build_threads': 2,
         'kolla_template_override_files': [
@@ -125,7 +136,7 @@ def site_project(mirror_docker_port, published_port):
         'configure_region_mirror_docker_port': mirror_docker_port,
     }
 
-    def buildset(job):
+    def buildset(job, images):
         return {jobpath.PUSH_PIPELINE: {'jobs': [
             REGISTRY_JOB,
             {job: {
@@ -133,13 +144,14 @@ def site_project(mirror_docker_port, published_port):
                 # Arm64 label is the one the node carries.
                 'nodeset': NODESET,
                 'required-projects': [OVERRIDES],
-                'vars': job_vars(published_port)}}]}}
+                'vars': job_vars(published_port, images)}}]}}
 
     return [
-        {'project': dict(name=KOLLA, vars=mirror_vars, **buildset(BUILD_JOB))},
+        {'project': dict(name=KOLLA, vars=mirror_vars,
+                         **buildset(BUILD_JOB, IMAGES))},
         # What a site's periodic pipeline runs on Kolla's branch.
         {'project': dict(name=PUBLISH_PROJECT, vars=mirror_vars,
-                         **buildset(PUBLISH_JOB))},
+                         **buildset(PUBLISH_JOB, PUBLISHED_IMAGES))},
     ]
 
 
@@ -166,7 +178,7 @@ def published_key(node_image):
     digest = hashlib.sha256()
     digest.update(json.dumps([
         os.path.basename(node_image), kolla_sources.KOLLA_VERSION,
-        DEBIAN_RELEASE, IMAGES, UNREACHABLE_OVERRIDE,
+        DEBIAN_RELEASE, PUBLISHED_IMAGES, UNREACHABLE_OVERRIDE,
         job_vars(0)], sort_keys=True).encode())
     for top in ('playbooks', 'roles'):
         for root, dirs, files in sorted(os.walk(
@@ -236,17 +248,37 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
     def _publish(self):
         """Publish as the periodic job does, keep it for later runs, and
         give the change a fresh node."""
-        build, seconds = self.stack.push_and_wait(
-            PUBLISH_PROJECT, {'README': 'Publish.\n'}, BUILD_TIMEOUT,
-            message='Publish', job_name=PUBLISH_JOB)
+        try:
+            build, seconds = self.stack.push_and_wait(
+                PUBLISH_PROJECT, {'README': 'Publish.\n'}, PUBLISH_TIMEOUT,
+                message='Publish', job_name=PUBLISH_JOB)
+            if build['result'] != 'SUCCESS':
+                raise AssertionError('the publish failed: %s' % build)
+        except Exception:
+            # The fixture's directories go with its cleanup, before the
+            # test case could keep them.
+            self.keep_logs('publish')
+            raise
         self.publish = dict(build, seconds=seconds)
-        if build['result'] != 'SUCCESS':
-            raise AssertionError('the publish failed: %s' % build)
         # What each image took, from kolla-build's logs on the node,
         # before the node goes.
         self.publish['took'] = build_times(self.node, IMAGE_NAMES)
         self.published.save()
         self.node.restart()
+
+    def keep_logs(self, name):
+        """Copy the logs, and the executor's job outputs, to
+        functional-logs/ now."""
+        target = os.path.join(artefacts.ARTEFACT_ROOT, '%s.%s' % (
+            __name__, name))
+        os.makedirs(target, exist_ok=True)
+        outputs = glob.glob(os.path.join(self.base, 'zuul', 'builds', '*',
+                                         'work', 'logs', 'job-output.txt'))
+        for path in [p for p in self.log_paths() if p] + outputs:
+            if os.path.exists(path):
+                shutil.copy2(path, os.path.join(target, '%s-%s' % (
+                    os.path.basename(os.path.dirname(path)),
+                    os.path.basename(path))))
 
     def log_paths(self):
         paths = super().log_paths()
