@@ -77,8 +77,14 @@ def export(checkout, commit, directory):
                          or 'git archive failed')
     os.makedirs(directory)
     with tarfile.open(archive) as tar:
-        tar.extractall(directory, filter='tar')
+        tar.extractall(directory, **EXTRACT_FILTER)
     os.unlink(archive)
+
+
+# Python's extraction filters came in 3.11.4; Debian bookworm's 3.11.2,
+# which the Kolla build job runs this with on the node, has none.  A git
+# tree has no absolute or ".." paths, so the archive is safe without.
+EXTRACT_FILTER = {'filter': 'tar'} if hasattr(tarfile, 'tar_filter') else {}
 
 
 def image_folders(checkout, commit, images_dir):

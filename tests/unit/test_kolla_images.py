@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 
 import fixtures
 import testtools
@@ -323,6 +324,21 @@ class TestCommand(KollaTreeCase):
         self.assertUnusable('--kolla', self.tree, '--base-rev',
                             self.base_commit, '--image', 'nova(',
                             says="'nova(' is not a regular expression")
+
+    def test_runs_where_tarfile_has_no_extraction_filters(self):
+        # Debian bookworm's Python 3.11.2, the node's, predates them.
+        self.useFixture(fixtures.MockPatch(
+            'nodepool_aarch64.kolla.gittree.EXTRACT_FILTER', {}))
+        real = tarfile.TarFile.extractall
+
+        def old_extractall(tar, path='.', members=None, *,
+                           numeric_owner=False):
+            return real(tar, path, members, numeric_owner=numeric_owner)
+
+        self.useFixture(fixtures.MockPatch(
+            'tarfile.TarFile.extractall', old_extractall))
+        rendering = render.render(self.tree, self.base_commit, ARGS)
+        self.assertEqual(kollatree.BUILDABLE, sorted(rendering.images))
 
     def test_runs_without_the_rest_of_the_project(self):
         # What the build job runs on the node: Kolla's virtualenv has
