@@ -24,7 +24,7 @@ PARENT = textwrap.dedent('''
     # starts a hook.
     proc = children.spawn(['sh', '-c', 'sleep ' + sys.argv[1] + ' & '
                            'exec sleep ' + sys.argv[2]])
-    print(proc.pid, flush=True)
+    print(proc.pid, children._guardian.pid, flush=True)
     sys.stdin.read()
 ''')
 
@@ -52,7 +52,7 @@ class TestChildren(base.TestCase):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.addCleanup(proc.wait)
         self.addCleanup(proc.kill)
-        pid = int(proc.stdout.readline())
+        pid, self.guardian = map(int, proc.stdout.readline().split())
         end = time.monotonic() + 15
         while not (cliprocess.naming('sleep ' + grand)
                    and cliprocess.naming('sleep ' + child)):
@@ -73,11 +73,16 @@ class TestChildren(base.TestCase):
         # With the guardian gone first, only the parent-death signal
         # can stop the child.
         proc, pid, grand, child = self.parent()
-        guardian = [p for p in cliprocess.naming(children.GUARDIAN_MARK)
-                    if cliprocess.parent(p) == proc.pid]
-        self.assertEqual(1, len(guardian), guardian)
-        os.kill(guardian[0], signal.SIGKILL)
-        self.assertTrue(_gone(guardian))
+        guardian = self.guardian
+        self.assertEqual(proc.pid, cliprocess.parent(guardian))
+        # Popen returns once the exec is past its point of no return; its
+        # command line is readable a moment later, on a busy machine.
+        end = time.monotonic() + 15
+        while children.GUARDIAN_MARK not in cliprocess.cmdline(guardian):
+            self.assertLess(time.monotonic(), end, 'the guardian never ran')
+            time.sleep(0.05)
+        os.kill(guardian, signal.SIGKILL)
+        self.assertTrue(_gone([guardian]))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         self.assertTrue(_gone([pid]), cliprocess.naming('sleep ' + child))
