@@ -92,7 +92,8 @@ class KollaJobFixture(jobpath.ChinaNodeFixture):
                 KOLLA: lambda path: kolla_sources.make_kolla_repo(
                     self.sources, path),
                 REQUIREMENTS: lambda path:
-                    kolla_sources.make_requirements_repo(self.sources, path),
+                    kolla_sources.make_requirements_repo(
+                        self.sources.wheels, path),
             },
             site_files={'zuul.d/kolla.yaml': SITE_PROJECT_STANZA},
             prepare_workspace=True)

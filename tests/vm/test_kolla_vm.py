@@ -65,10 +65,12 @@ from tests.functional.harness import processes
 from tests.functional.harness import vmnode
 
 KOLLA = 'openstack/kolla'
+KOLLA_ANSIBLE = 'openstack/kolla-ansible'
 REQUIREMENTS = 'openstack/requirements'
 REGISTRY_JOB = 'kolla-aarch64-buildset-registry'
 BUILD_JOB = 'kolla-build-debian-source-aarch64'
 PUBLISH_JOB = 'kolla-publish-debian-source-aarch64'
+DEPLOY_JOB = 'kolla-ansible-debian-source-aarch64'
 PUBLISH_PROJECT = 'site/kolla-publish'
 REVISION_LABEL = 'org.opencontainers.image.revision'
 NODESET = 'debian-bookworm-arm64'
@@ -84,6 +86,23 @@ BUILD_TIMEOUT = 3600
 # user-mode network, gzipping its layers under TCG: measured past 60
 # minutes on a loaded machine.
 PUBLISH_TIMEOUT = 6000
+# Kolla-Ansible and the ansible collections installed under TCG, then
+# its prechecks, pull, deploy and check of one service.
+DEPLOY_TIMEOUT = 3600
+# What the deploy job deploys: the leaf the change rebuilt, alone.
+# Kolla-Ansible's common services (fluentd, kolla-toolbox, cron) are not
+# built, so they are not deployed either.
+DEPLOY_VARS = {
+    'kolla_ansible_actions': ['prechecks', 'pull', 'deploy', 'check'],
+    'kolla_ansible_tags': ['memcached'],
+    'kolla_ansible_collections': 'pypi',
+    'kolla_ansible_globals': {
+        'enable_openstack_core': False,
+        'enable_fluentd': False,
+        'enable_keepalived': False,
+        'enable_memcached': True,
+    },
+}
 WORK_ROOT = os.environ.get('NODEPOOL_AARCH64_VM_WORK', '/var/tmp')
 # Set, the publish runs even where this machine kept one (to time it).
 REPUBLISH = 'NODEPOOL_AARCH64_REPUBLISH'
@@ -136,19 +155,23 @@ def site_project(mirror_docker_port, published_port):
         'configure_region_mirror_docker_port': mirror_docker_port,
     }
 
-    def buildset(job, images):
-        return {jobpath.PUSH_PIPELINE: {'jobs': [
+    def buildset(job, images, deploy=False):
+        jobs = [
             REGISTRY_JOB,
             {job: {
                 # The China region serves no -large label; its regular
                 # Arm64 label is the one the node carries.
                 'nodeset': NODESET,
                 'required-projects': [OVERRIDES],
-                'vars': job_vars(published_port, images)}}]}}
+                'vars': job_vars(published_port, images)}}]
+        if deploy:
+            jobs.append({DEPLOY_JOB: {'nodeset': NODESET,
+                                      'vars': DEPLOY_VARS}})
+        return {jobpath.PUSH_PIPELINE: {'jobs': jobs}}
 
     return [
         {'project': dict(name=KOLLA, vars=mirror_vars,
-                         **buildset(BUILD_JOB, IMAGES))},
+                         **buildset(BUILD_JOB, IMAGES, deploy=True))},
         # What a site's periodic pipeline runs on Kolla's branch.
         {'project': dict(name=PUBLISH_PROJECT, vars=mirror_vars,
                          **buildset(PUBLISH_JOB, PUBLISHED_IMAGES))},
@@ -186,7 +209,8 @@ def first_attempts(zuul, project, build, jobs):
                 job, buildset, done)
     mine = [b for b in zuul.builds(jobpath.TENANT, project=project,
                                    limit=50)
-            if b.get('buildset', {}).get('uuid') == buildset]
+            if b.get('buildset', {}).get('uuid') == buildset
+            and b['job_name'] in jobs]
     if sorted(b['job_name'] for b in mine) != sorted(jobs) or \
             not all(b['final'] for b in mine):
         return 'not one final first attempt of each of %s: %s' % (
@@ -227,14 +251,16 @@ def published_key(node_image):
 class KollaVMFixture(jobpath.ChinaNodeFixture):
     """The region's mirror host, the VM node, Nodepool and Zuul."""
 
-    mirror = registry_mirror = published = None
+    mirror = registry_mirror = published = change_build = None
 
     def _setUp(self):
         self.sources = kolla_sources.fetch()
+        self.deploy_sources = kolla_sources.fetch_kolla_ansible(self.sources)
+        wheels = kolla_sources.node_wheels(self.sources, self.deploy_sources)
         os.makedirs(WORK_ROOT, exist_ok=True)
         self.base = self.useFixture(fixtures.TempDir(WORK_ROOT)).path
         self.mirror = inregion.CachingMirror(inregion.mirror_tree(
-            os.path.join(self.base, 'mirror'), self.sources.wheels)).start()
+            os.path.join(self.base, 'mirror'), wheels)).start()
         self.addCleanup(self.mirror.stop)
         self.registry_mirror = self.useFixture(inregion.RegistryMirror(
             os.path.join(self.base, 'registry-mirror'), DEBIAN_RELEASE))
@@ -261,8 +287,11 @@ class KollaVMFixture(jobpath.ChinaNodeFixture):
             projects={
                 KOLLA: lambda path: kolla_sources.make_kolla_repo(
                     self.sources, path),
+                KOLLA_ANSIBLE: lambda path:
+                    kolla_sources.make_kolla_ansible_repo(
+                        self.deploy_sources, path),
                 REQUIREMENTS: lambda path:
-                    kolla_sources.make_requirements_repo(self.sources, path),
+                    kolla_sources.make_requirements_repo(wheels, path),
                 OVERRIDES: {OVERRIDE_FILE: UNREACHABLE_OVERRIDE},
                 PUBLISH_PROJECT: {'README': 'Starts the publish.\n'},
             },
@@ -368,6 +397,7 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
         self.assertEqual('SUCCESS', build['result'], build)
         self.assertIsNone(first_attempts(self.f.stack.zuul, KOLLA, build,
                                          [REGISTRY_JOB, BUILD_JOB]))
+        self.f.change_build = build
 
         # The published images say which Kolla they were built from.
         published_base = self.f.published.manifest('kolla/base', TAG)
@@ -412,6 +442,8 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
         self.assertEqual('aarch64', self.node(
             'docker run --rm --user root %s uname -m' % ref,
             timeout=600).strip())
+        self.addCleanup(self.f.node.ssh, 'docker rm -f memcached-test',
+                        timeout=300)
         self.node('docker run -d --name memcached-test --network host %s '
                   'memcached -l 127.0.0.1 -p 11211' % ref,
                   timeout=600)
@@ -419,6 +451,40 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
             "python3 -c \"import socket; s=socket.create_connection("
             "('127.0.0.1', 11211), 5); s.sendall(b'stats\\r\\n'); "
             "print(s.recv(65536).decode())\"", timeout=60)
+        self.assertEqual(0, stats.returncode, stats.stderr)
+        self.assertIn('STAT pid', stats.stdout)
+
+    def test_leaf_is_deployed_by_kolla_ansible(self):
+        # The deploy job of the change's buildset, which the leaf test
+        # started; it follows the build.
+        build = self.f.change_build
+        if build is None:
+            self.fail('the change was not built (see the leaf test)')
+        deploy = self.f.stack.zuul.wait_for_build(
+            jobpath.TENANT, DEPLOY_TIMEOUT, project=KOLLA,
+            job_name=DEPLOY_JOB)
+        self.addDetail('deploy', testtools.content.json_content(deploy))
+        self.assertIsNone(first_attempts(self.f.stack.zuul, KOLLA, build,
+                                         [REGISTRY_JOB, BUILD_JOB,
+                                          DEPLOY_JOB]))
+        # Kolla-Ansible deployed the buildset's leaf: its memcached
+        # container runs that image, Docker's health check passes, and
+        # the service answers on the node's own address.
+        ref = '127.0.0.1:5000/kolla/memcached:%s' % TAG
+        inspect = "sudo docker inspect memcached --format '{{json .}}'"
+        state = json.loads(self.node(inspect))
+        self.assertEqual(ref, state['Config']['Image'])
+        # Docker runs the first health check one interval after the
+        # start.
+        health = self.f.node.wait_for(
+            inspect + " | grep -q '\"Status\":\"healthy\"'", timeout=180)
+        self.assertEqual(0, health.returncode,
+                         json.loads(self.node(inspect))['State'])
+        address = self.node('hostname -I').split()[0]
+        stats = self.f.node.wait_for(
+            "python3 -c \"import socket; s=socket.create_connection("
+            "('%s', 11211), 5); s.sendall(b'stats\\r\\n'); "
+            "print(s.recv(65536).decode())\"" % address, timeout=60)
         self.assertEqual(0, stats.returncode, stats.stderr)
         self.assertIn('STAT pid', stats.stdout)
 
