@@ -30,15 +30,22 @@ sharing the node with it:
   ``pre.yaml``, ``build.yaml`` (``kolla-images`` against the revision
   the published ``base`` is labelled with, the published ``base``
   pulled, ``memcached`` alone built by ``kolla-build`` and pushed to
-  the buildset registry) and ``arm64/post.yaml``.
+  the buildset registry) and ``arm64/post.yaml``; then
+  ``kolla-ansible-debian-source-aarch64``: Kolla-Ansible from
+  ``openstack/kolla-ansible`` (its PyPI sdist), with the ``ansible``
+  package's collections from the region's PyPI mirror, runs prechecks,
+  pull, deploy and check for memcached alone.
 
-The test reads the selection the job logged, the registry's manifests
-(arm64, the job's tag, ``memcached``'s lower layers being the published
-``base``'s), runs the leaf image on the node and asks memcached for its
-stats.
+The first test reads the selection the job logged, the registry's
+manifests (arm64, the job's tag, ``memcached``'s lower layers being the
+published ``base``'s), runs the leaf on the node and asks memcached for
+its stats; the second waits for the deploy and finds Kolla-Ansible's
+memcached container running the buildset's image, healthy, answering on
+the node's address.
 
-What does not run here: the deploy job (kolla-ansible), and Kolla's own
-zuul.d (its jobs need the rest of OpenDev's tenant).  The test's
+What does not run: Kolla-Ansible's common services and
+``bootstrap-servers`` (Docker comes from ``docker.yaml``), and Kolla's
+own zuul.d (its jobs need the rest of OpenDev's tenant).  The test's
 template override leaves out what this machine cannot reach: the
 third-party repositories' signing keys and the OpenStack backports
 repository that ``extrepo`` enables (neither ``base`` nor ``memcached``
@@ -395,9 +402,11 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
             self.addDetail('publish', testtools.content.json_content(
                 self.f.publish))
         self.assertEqual('SUCCESS', build['result'], build)
-        self.assertIsNone(first_attempts(self.f.stack.zuul, KOLLA, build,
-                                         [REGISTRY_JOB, BUILD_JOB]))
         self.f.change_build = build
+        # The registry job stays paused until the deploy job is done too:
+        # its first attempt is the deploy test's to check.
+        self.assertIsNone(first_attempts(self.f.stack.zuul, KOLLA, build,
+                                         [BUILD_JOB]))
 
         # The published images say which Kolla they were built from.
         published_base = self.f.published.manifest('kolla/base', TAG)
