@@ -365,18 +365,14 @@ class TestEffectiveRules(CheckCase):
                                              result.findings])
 
 
-REALWORLD = os.path.join(base.REPO, '..', 'shared', 'realworld',
-                         'zuul-launcher', 'osism-zuul-providers-d40cb0e')
+REALWORLD = os.path.join(base.REALWORLD, 'zuul-launcher',
+                         'osism-zuul-providers-d40cb0e')
 
 
 class TestRealZuulLauncherRepo(testtools.TestCase):
 
     def test_osism_has_exactly_its_one_real_error(self):
-        if not os.path.isdir(REALWORLD):
-            if os.environ.get('NODEPOOL_AARCH64_REQUIRE_REALWORLD') == '1':
-                self.fail(f'{REALWORLD} is missing')
-            self.skipTest(f'{REALWORLD} not present (real-world cases '
-                          'live next to the repo, not in it)')
+        base.require_realworld(self, REALWORLD)
         result = runner.run([REALWORLD])
         self.assertEqual([], result.warnings)
         (error,) = result.errors

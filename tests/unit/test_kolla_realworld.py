@@ -10,8 +10,7 @@ import fixtures
 from nodepool_aarch64.kolla import affected
 from tests import base
 
-BUNDLE = os.path.join(base.REPO, '..', 'shared', 'realworld', 'kolla',
-                      'kolla-2026-04-01.bundle')
+BUNDLE = os.path.join(base.REALWORLD, 'kolla', 'kolla-2026-04-01.bundle')
 
 # "Add NVME CLI to Glance API container": one Dockerfile.j2 and a
 # release note.
@@ -22,12 +21,7 @@ class TestRealKolla(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        if not os.path.exists(BUNDLE):
-            if os.environ.get('NODEPOOL_AARCH64_REQUIRE_REALWORLD') == '1':
-                self.fail(f'{BUNDLE} is missing and '
-                          f'NODEPOOL_AARCH64_REQUIRE_REALWORLD=1')
-            self.skipTest(f'{BUNDLE} not present (Kolla\'s history lives '
-                          f'next to the repo, not in it)')
+        base.require_realworld(self, BUNDLE)
         self.kolla = os.path.join(self.tempdir(), 'kolla')
         subprocess.run(['git', 'clone', '-q', '--no-checkout', BUNDLE,
                         self.kolla], check=True)

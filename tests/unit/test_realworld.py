@@ -14,7 +14,7 @@ import yaml
 from nodepool_aarch64.check import runner
 from tests import base
 
-REALWORLD = os.path.join(base.REPO, '..', 'shared', 'realworld')
+REALWORLD = base.REALWORLD
 
 # Which finding codes report each category of defect.
 CATEGORY_CODES = {
@@ -35,10 +35,7 @@ _RESULTS = {}
 
 
 def _cases():
-    path = os.path.join(REALWORLD, 'cases.yaml')
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
+    with open(os.path.join(REALWORLD, 'cases.yaml')) as f:
         return yaml.safe_load(f)
 
 
@@ -46,13 +43,8 @@ class TestRealWorld(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        base.require_realworld(self, os.path.join(REALWORLD, 'cases.yaml'))
         self.cases = _cases()
-        if self.cases is None:
-            if os.environ.get('NODEPOOL_AARCH64_REQUIRE_REALWORLD') == '1':
-                self.fail(f'{REALWORLD} is missing and '
-                          f'NODEPOOL_AARCH64_REQUIRE_REALWORLD=1')
-            self.skipTest(f'{REALWORLD} not present (real-world cases '
-                          f'live next to the repo, not in it)')
 
     def _codes(self, case, version):
         base = os.path.join(REALWORLD, case['id'], version)
