@@ -203,8 +203,10 @@ class JobPathStack(fixtures.Fixture):
     """ZooKeeper, a node provider and Zuul with an executor.
 
     ``tenant`` is a TenantRepos; ``node_provider(workdir, zookeeper)``
-    returns the fixture that hands out nodes (StaticNodepool by default
-    callers); ``executor`` is a zuul_services.Executor.
+    returns the fixture that hands out nodes (StaticNodepool, or
+    zuul_launcher.LauncherComponent, whose ``zuul_components`` and
+    ``zuul_config`` make zuul-launcher one of Zuul's components);
+    ``executor`` is a zuul_services.Executor.
     """
 
     def __init__(self, base, tenant, node_provider, executor):
@@ -225,7 +227,9 @@ class JobPathStack(fixtures.Fixture):
         self.zuul = self.useFixture(zuul_services.Zuul(
             os.path.join(self.base, 'zuul'), self.zookeeper,
             tenant_config, self.tenant.git_root, executor=self.executor,
-            git_poll_delay=POLL_DELAY))
+            git_poll_delay=POLL_DELAY,
+            extra_components=getattr(self.nodes, 'zuul_components', ()),
+            extra_config=getattr(self.nodes, 'zuul_config', None)))
         self.zuul.wait_for_tenant(TENANT)
 
     def log_paths(self):

@@ -82,17 +82,51 @@ def static_objects(objects, node, ports):
     return objects
 
 
-def launcher_config(workdir, objects, statsd_port):
-    """zuul.conf sections for zuul-launcher and the static connections."""
+def one_node_objects(objects, node, provider, label):
+    """The harness copy of ``objects`` in which ``provider`` alone hands
+    out ``node``, once, as ``label``, on the node's own SSH port (a VM
+    has one sshd).  The other providers' sections stay, with no
+    provider of their own."""
+    objects = static_objects(objects, node, {
+        s['label']['name']: node.port for s in objects if 'label' in s})
+    kept = []
+    for stanza in objects:
+        if 'provider' in stanza:
+            if stanza['provider']['name'] != provider:
+                continue
+            stanza['provider']['nodes'] = [
+                n for n in stanza['provider']['nodes']
+                if n['label'] == label]
+        kept.append(stanza)
+    return kept
+
+
+def launcher_config(workdir, objects, statsd_port=None):
+    """zuul.conf sections for zuul-launcher and the static connections
+    (and statsd, given its port)."""
     extra = {
         'launcher': {
             'command_socket': os.path.join(workdir, 'launcher.socket'),
             'temp_dir': os.path.join(workdir, 'launcher-tmp')},
-        'statsd': {'server': '127.0.0.1', 'port': str(statsd_port)},
     }
+    if statsd_port is not None:
+        extra['statsd'] = {'server': '127.0.0.1', 'port': str(statsd_port)}
     for name in connections(objects):
         extra['connection ' + name] = {'driver': 'static'}
     return extra
+
+
+class LauncherComponent(fixtures.Fixture):
+    """zuul-launcher as the node provider of a jobpath.JobPathStack: it
+    is one of Zuul's components, so this only says what Zuul must run
+    (``zuul_components``) and add to zuul.conf (``zuul_config``).  The
+    objects it serves live in the tenant's config project."""
+
+    def __init__(self, workdir, objects):
+        super().__init__()
+        self.zuul_components = ('launcher',)
+        self.zuul_config = launcher_config(workdir, objects)
+        self.log_paths = []
 
 
 class ExtraSshPorts(fixtures.Fixture):
