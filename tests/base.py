@@ -20,6 +20,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REALWORLD = os.path.join(REPO, '..', 'shared', 'realworld')
 
 
+# openstack/kolla's history up to 2026-04-01, as a git bundle.
+KOLLA_HISTORY = os.path.join(REALWORLD, 'kolla', 'kolla-2026-04-01.bundle')
+
+
 def require_realworld(test, path):
     """Skip ``test`` when ``path`` (under REALWORLD) is missing, as in a
     user's clone; fail it instead where CI asks for the real-world cases
@@ -31,6 +35,18 @@ def require_realworld(test, path):
                   f'NODEPOOL_AARCH64_REQUIRE_REALWORLD=1')
     test.skipTest(f'{path} not present (real-world cases live next to '
                   f'the repo, not in it)')
+
+
+def kolla_history(test):
+    """A clone of Kolla's history (KOLLA_HISTORY) with no checkout, in a
+    temporary folder of ``test``; see require_realworld."""
+    require_realworld(test, KOLLA_HISTORY)
+    clone = os.path.join(test.useFixture(fixtures.TempDir()).path, 'kolla')
+    subprocess.run(['git', 'clone', '-q', '--no-checkout', KOLLA_HISTORY,
+                    clone], check=True)
+    # git run in the clone must find the clone, whatever runs the tests.
+    test.useFixture(fixtures.EnvironmentVariable('GIT_DIR'))
+    return clone
 
 
 def run_cli(*argv):

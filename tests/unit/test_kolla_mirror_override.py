@@ -17,7 +17,6 @@ import jinja2
 from nodepool_aarch64.kolla import render
 from tests import base
 
-BUNDLE = os.path.join(base.REALWORLD, 'kolla', 'kolla-2026-04-01.bundle')
 # The bundle's last commit ("CI: publish aarch64 noble images").
 KOLLA = '2f48991486693e5af5b0f71c696962d157e8a658'
 OVERRIDE = os.path.join(base.REPO, 'playbooks', 'kolla', 'templates',
@@ -45,10 +44,7 @@ class TestRegionMirrorOverride(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        base.require_realworld(self, BUNDLE)
-        self.kolla = os.path.join(self.tempdir(), 'kolla')
-        subprocess.run(['git', 'clone', '-q', '--no-checkout', BUNDLE,
-                        self.kolla], check=True)
+        self.kolla = base.kolla_history(self)
         self.upstream = subprocess.run(
             ['git', '-C', self.kolla, 'show',
              f'{KOLLA}:docker/base/debian.sources'],

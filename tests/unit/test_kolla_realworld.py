@@ -2,15 +2,8 @@
 the repo (../shared/realworld/kolla, read in place: cloned to a
 temporary folder, never copied into the project)."""
 
-import os
-import subprocess
-
-import fixtures
-
 from nodepool_aarch64.kolla import affected
 from tests import base
-
-BUNDLE = os.path.join(base.REALWORLD, 'kolla', 'kolla-2026-04-01.bundle')
 
 # "Add NVME CLI to Glance API container": one Dockerfile.j2 and a
 # release note.
@@ -21,11 +14,7 @@ class TestRealKolla(base.TestCase):
 
     def setUp(self):
         super().setUp()
-        base.require_realworld(self, BUNDLE)
-        self.kolla = os.path.join(self.tempdir(), 'kolla')
-        subprocess.run(['git', 'clone', '-q', '--no-checkout', BUNDLE,
-                        self.kolla], check=True)
-        self.useFixture(fixtures.EnvironmentVariable('GIT_DIR'))
+        self.kolla = base.kolla_history(self)
 
     def test_a_leaf_change_builds_only_the_leaf(self):
         result = affected.affected(self.kolla, f'{GLANCE_API_LEAF}^',
