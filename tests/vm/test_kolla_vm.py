@@ -63,6 +63,7 @@ import fixtures
 import testtools
 
 from nodepool_aarch64.render import REGION_MIRRORS
+from tests.functional import test_vm_node
 from tests.functional.harness import artefacts
 from tests.functional.harness import gitrepos
 from tests.functional.harness import inregion
@@ -258,6 +259,8 @@ def published_key(node_image):
 class KollaVMFixture(jobpath.ChinaNodeFixture):
     """The region's mirror host, the VM node, Nodepool and Zuul."""
 
+    EXECUTOR_SETTINGS = test_vm_node.VM_EXECUTOR_SETTINGS
+
     mirror = registry_mirror = published = change_build = None
 
     def _setUp(self):
@@ -372,9 +375,13 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
         return out.stdout
 
     def registry(self, path):
+        """JSON from the buildset registry's API on the node (with the
+        node's Python: the node has no curl)."""
         return json.loads(self.node(
-            "curl -sf -H 'Accept: application/vnd.docker.distribution."
-            "manifest.v2+json' http://127.0.0.1:5000/v2/%s" % path))
+            "python3 -c 'import sys, urllib.request as r; print(r.urlopen("
+            "r.Request(sys.argv[1], headers={\"Accept\": sys.argv[2]}), "
+            "timeout=60).read().decode())' http://127.0.0.1:5000/v2/%s "
+            "application/vnd.docker.distribution.manifest.v2+json" % path))
 
     def node_json(self, path):
         return json.loads(self.node('cat %s' % path))
@@ -434,9 +441,8 @@ class TestKollaBuildOnVM(jobpath.ClassStackTestCase):
         tags = self.registry('kolla/memcached/tags/list')
         self.assertIn(TAG, tags['tags'])
         manifest = self.registry('kolla/memcached/manifests/%s' % TAG)
-        config = json.loads(self.node(
-            'curl -sf http://127.0.0.1:5000/v2/kolla/memcached/blobs/%s'
-            % manifest['config']['digest']))
+        config = self.registry('kolla/memcached/blobs/%s'
+                               % manifest['config']['digest'])
         self.assertEqual('arm64', config['architecture'])
         labels = config['config']['Labels']
         self.assertEqual('leaf change', labels['org.opendev.arm64-test'])
