@@ -35,7 +35,6 @@ from nodepool_aarch64.render import zuul as render_zuul
 from tests.functional.harness import jobpath
 from tests.functional.harness import vmnode
 from tests.functional.harness import zuul_launcher
-from tests.functional.harness import zuul_services
 
 PROVIDER = 'linaro-cn1'
 LABEL = 'debian-bookworm-arm64'
@@ -45,6 +44,11 @@ FACTS = 'vm-node-facts.json'
 # Boot to SSH is about a minute under TCG; Ansible on the node is slow.
 BUILD_TIMEOUT = 900
 HOSTNAME = 'debian-bookworm-arm64-vm'
+# Zuul gathers facts in a setup and a freeze playbook before the job's
+# own, each within ansible_setup_timeout (60 s by default, for real
+# nodes).  Under TCG on a loaded machine that alone took 58 s: a
+# timeout there makes Zuul retry the build.
+VM_EXECUTOR_SETTINGS = {'ansible_setup_timeout': '300'}
 CONSUMER_FILES = {
     '.zuul.yaml': """\
 - job:
@@ -104,6 +108,7 @@ class VMNodeFixture(jobpath.ChinaNodeFixture):
     """The VM node and a stack serving it through ``provider``."""
 
     provider = None
+    EXECUTOR_SETTINGS = VM_EXECUTOR_SETTINGS
 
     def _setUp(self):
         self.base = self.useFixture(fixtures.TempDir()).path
@@ -123,13 +128,10 @@ class VMNodeFixture(jobpath.ChinaNodeFixture):
         if self.provider == 'nodepool':
             self.start_stack(tenant, None)
         else:
-            self.stack = self.useFixture(jobpath.JobPathStack(
-                self.base, tenant,
+            self.start_stack(
+                tenant, None,
                 lambda workdir, zk: zuul_launcher.LauncherComponent(
-                    workdir, self.objects),
-                zuul_services.Executor(
-                    self.node.private_key,
-                    settings={'zone': PROVIDER, 'allow_unzoned': 'false'})))
+                    workdir, self.objects))
 
 
 class NodepoolVMNode(VMNodeFixture):
