@@ -10,6 +10,17 @@ with ``openstack/requirements``' constraints from that mirror's aarch64
 wheels, and ``playbooks/kolla/dockerfiles.yaml`` renders the Arm64
 Dockerfiles with ``kolla-build --template-only``.
 
+Kolla's own ``zuul.d`` is loaded too, with empty repositories for the
+projects its jobs require: its jobs, nodesets, secrets and templates,
+but not its project stanza (``exclude: [project]``), which attaches
+OpenDev's shared templates; a project stanza naming a template the
+tenant lacks makes Zuul fail every item of the project.  What Kolla's
+jobs name from the rest of OpenDev's tenant (``openstack-tox``) is not
+here, and its secrets are encrypted to OpenDev's key for Kolla, so Zuul
+reports those stanzas as errors; the tests hold the errors to exactly
+those kinds, check that Kolla's own Arm64 job loads, and run this
+project's job beside them.
+
 ``playbooks/kolla/docker.yaml`` and ``registry.yaml`` do not run here:
 the node has no systemd to start dockerd, and Docker Hub (registry:2)
 is out of reach from this machine.
@@ -21,12 +32,14 @@ the loopback apt mirror serves only a test package.
 """
 
 import os
+import re
 
 import fixtures
 import testtools
 
 from nodepool_aarch64.render import REGION_MIRRORS
 from tests.functional.harness import arm64node
+from tests.functional.harness import gitrepos
 from tests.functional.harness import jobpath
 from tests.functional.harness import kolla_sources
 from tests.functional.harness import processes
@@ -85,24 +98,86 @@ class KollaJobFixture(jobpath.ChinaNodeFixture):
         self.node = self.useFixture(arm64node.Arm64Node(
             os.path.join(self.base, 'node'),
             base_root=arm64node.node_root(packages=NODE_PACKAGES)))
+        self.kolla_zuul_d = kolla_sources.kolla_zuul_config(
+            self.sources, os.path.join(self.base, 'kolla-zuul'))
+        projects = {
+            KOLLA: lambda path: kolla_sources.make_kolla_repo(
+                self.sources, path, zuul_config=True),
+            REQUIREMENTS: lambda path:
+                kolla_sources.make_requirements_repo(
+                    self.sources.wheels, path),
+        }
+        # What Kolla's jobs require, as empty repositories: the tenant
+        # must hold them for the jobs to load.
+        for project in gitrepos.required_projects(
+                loaded=list(projects), zuul_d=self.kolla_zuul_d):
+            projects[project] = {}
         tenant = jobpath.TenantRepos(
             os.path.join(self.base, 'git'),
             this_repo_files={REGION_MIRRORS: mirror_list},
-            projects={
-                KOLLA: lambda path: kolla_sources.make_kolla_repo(
-                    self.sources, path),
-                REQUIREMENTS: lambda path:
-                    kolla_sources.make_requirements_repo(
-                        self.sources.wheels, path),
-            },
+            projects=projects,
             site_files={'zuul.d/kolla.yaml': SITE_PROJECT_STANZA},
+            # Kolla's own project stanza attaches OpenDev's shared
+            # templates (check-requirements, ...), which this tenant
+            # lacks; Zuul then fails every item of the project, this
+            # project's jobs too, "because it has an invalid
+            # configuration".  A site without them loads the rest.
+            tenant_settings={KOLLA: {'exclude': ['project']}},
             prepare_workspace=True)
         self.start_stack(tenant, inventory)
+
+
+# How Zuul 14.3 words what a test tenant cannot give a consumer's own
+# configuration: a job or template defined elsewhere in OpenDev's
+# tenant, and a secret encrypted to OpenDev's key for the project.
+ELSEWHERE = (re.compile(r'Job (\S+) not defined'),
+             re.compile(r'project template "([^"]+)" was not found'))
+UNDECRYPTABLE = 'Decryption failed'
+# One of Kolla's own Arm64 jobs, and the nodeset it asks for.
+KOLLA_ARM64_JOB = 'kolla-build-debian-trixie-arm64'
+KOLLA_ARM64_NODESET = 'kolla-debian-trixie-arm64-8GB'
 
 
 class TestKollaJob(jobpath.ClassStackTestCase):
 
     fixture_class = KollaJobFixture
+
+    def kolla_defines(self):
+        return {body.get('name') for kind, body in
+                gitrepos.zuul_stanzas(self.f.kolla_zuul_d)
+                if kind in ('job', 'project-template')}
+
+    def elsewhere(self, error):
+        """What ``error`` names from outside Kolla's own zuul.d, if it
+        is of that kind."""
+        for pattern in ELSEWHERE:
+            match = pattern.search(error)
+            if match and match.group(1) not in self.kolla_defines():
+                return match.group(1)
+        return None
+
+    def unexpected_config_errors(self, errors):
+        return [e for e in errors
+                if (e.get('source_context') or {}).get('project') != KOLLA
+                or not (UNDECRYPTABLE in e.get('error', '')
+                        or self.elsewhere(e.get('error', '')))]
+
+    def test_kollas_own_zuul_config_loads_beside_this_projects(self):
+        errors = self.f.stack.config_errors()
+        # Only Kolla's files have errors, and only of the two kinds a
+        # test tenant cannot help (setUp holds them to that).
+        self.assertTrue(errors)
+        self.assertEqual({KOLLA}, {e['source_context']['project']
+                                   for e in errors})
+        missing = {self.elsewhere(e['error']) for e in errors} - {None}
+        self.assertIn('openstack-tox', missing)
+        self.assertTrue(any(UNDECRYPTABLE in e['error'] for e in errors))
+        # Kolla's own Arm64 build job loaded, on its own nodeset.
+        variants = self.f.stack.zuul.get('/tenant/%s/job/%s' % (
+            jobpath.TENANT, KOLLA_ARM64_JOB))
+        self.assertTrue(variants)
+        self.assertEqual(KOLLA_ARM64_NODESET,
+                         variants[0]['nodeset']['name'])
 
     def node_file(self, path):
         out = self.f.node.ssh('cat %s' % path)

@@ -59,22 +59,41 @@ def push(path, files, message='Update'):
     return git('rev-parse', 'HEAD', cwd=path).strip()
 
 
-def required_projects(loaded=()):
-    """Every project a job in this repository's zuul.d requires, but the
-    ``loaded`` ones (a job may require this repository itself: the
-    image-build job installs the boot check from it)."""
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads a project's zuul.d whatever its tags (a consumer's secrets
+    are ``!encrypted/pkcs1-oaep``): only the structure is wanted."""
+
+
+_AnyTagLoader.add_multi_constructor(
+    '!', lambda loader, suffix, node: None)
+
+
+def zuul_stanzas(zuul_d):
+    """(kind, body) of every stanza in ``zuul_d`` and its folders."""
+    for top, dirs, files in os.walk(zuul_d):
+        dirs.sort()
+        for name in sorted(files):
+            if not name.endswith(('.yaml', '.yml')):
+                continue
+            with open(os.path.join(top, name)) as f:
+                stanzas = yaml.load(f, Loader=_AnyTagLoader) or []
+            for stanza in stanzas:
+                if isinstance(stanza, dict) and len(stanza) == 1:
+                    [(kind, body)] = stanza.items()
+                    yield kind, body or {}
+
+
+def required_projects(loaded=(), zuul_d=os.path.join(REPO, 'zuul.d')):
+    """Every project a job in ``zuul_d`` (this repository's, by default)
+    requires, but the ``loaded`` ones (a job may require its own
+    repository: the image-build job installs the boot check from it)."""
     names = set()
-    zuul_d = os.path.join(REPO, 'zuul.d')
-    for name in sorted(os.listdir(zuul_d)):
-        if not name.endswith('.yaml'):
-            continue
-        with open(os.path.join(zuul_d, name)) as f:
-            for stanza in yaml.safe_load(f) or []:
-                job = stanza.get('job') if isinstance(stanza, dict) else None
-                for project in (job or {}).get('required-projects', []):
-                    if isinstance(project, dict):
-                        project = project['name']
-                    names.add(project)
+    for kind, body in zuul_stanzas(zuul_d):
+        for project in body.get('required-projects', []) \
+                if kind == 'job' else []:
+            if isinstance(project, dict):
+                project = project['name']
+            names.add(project)
     return sorted(names - set(loaded))
 
 

@@ -167,14 +167,27 @@ FIXED_DATES = {'GIT_AUTHOR_DATE': '2026-01-01T00:00:00Z',
                'GIT_COMMITTER_DATE': '2026-01-01T00:00:00Z'}
 
 
-def make_kolla_repo(sources, path):
+def make_kolla_repo(sources, path, zuul_config=False):
     """``openstack/kolla`` at ``path``: the sdist's tree, tagged with its
     version (pbr takes the version from the tag).
 
-    Kolla's own Zuul configuration is left out: its jobs need the rest
-    of OpenDev's tenant, and this tenant runs only this repository's.
+    Kolla's own Zuul configuration (its ``zuul.d``) is kept only with
+    ``zuul_config``: its jobs refer to the rest of OpenDev's tenant.
     """
-    _sdist_repo(sources.sdist, KOLLA_VERSION, 'Kolla', path)
+    _sdist_repo(sources.sdist, KOLLA_VERSION, 'Kolla', path,
+                keep_zuul_config=zuul_config)
+
+
+def kolla_zuul_config(sources, path):
+    """Kolla's own ``zuul.d``, from the sdist, at ``path``/zuul.d."""
+    with tarfile.open(sources.sdist) as tar:
+        top = tar.getnames()[0].split('/')[0]
+        members = [m for m in tar.getmembers()
+                   if m.name.startswith(top + '/zuul.d/')]
+        tar.extractall(path, members=members, filter='data')
+    zuul_d = os.path.join(path, 'zuul.d')
+    os.rename(os.path.join(path, top, 'zuul.d'), zuul_d)
+    return zuul_d
 
 
 def make_kolla_ansible_repo(sources, path):
@@ -183,13 +196,14 @@ def make_kolla_ansible_repo(sources, path):
     _sdist_repo(sources.sdist, KOLLA_ANSIBLE_VERSION, 'Kolla-Ansible', path)
 
 
-def _sdist_repo(sdist, version, project, path):
+def _sdist_repo(sdist, version, project, path, keep_zuul_config=False):
     parent = os.path.dirname(path) or '.'
     with tarfile.open(sdist) as tar:
         top = tar.getnames()[0].split('/')[0]
         tar.extractall(parent, filter='data')
     os.rename(os.path.join(parent, top), path)
-    for name in ('zuul.d', '.zuul.yaml', '.zuul.d', 'zuul.yaml'):
+    for name in () if keep_zuul_config else (
+            'zuul.d', '.zuul.yaml', '.zuul.d', 'zuul.yaml'):
         target = os.path.join(path, name)
         if os.path.isdir(target):
             shutil.rmtree(target)
