@@ -100,6 +100,11 @@ class KollaJobFixture(jobpath.ChinaNodeFixture):
             base_root=arm64node.node_root(packages=NODE_PACKAGES)))
         self.kolla_zuul_d = kolla_sources.kolla_zuul_config(
             self.sources, os.path.join(self.base, 'kolla-zuul'))
+        # The jobs and templates Kolla's zuul.d defines itself.
+        self.kolla_defines = {
+            body.get('name') for kind, body in
+            gitrepos.zuul_stanzas(self.kolla_zuul_d)
+            if kind in ('job', 'project-template')}
         projects = {
             KOLLA: lambda path: kolla_sources.make_kolla_repo(
                 self.sources, path, zuul_config=True),
@@ -142,17 +147,12 @@ class TestKollaJob(jobpath.ClassStackTestCase):
 
     fixture_class = KollaJobFixture
 
-    def kolla_defines(self):
-        return {body.get('name') for kind, body in
-                gitrepos.zuul_stanzas(self.f.kolla_zuul_d)
-                if kind in ('job', 'project-template')}
-
     def elsewhere(self, error):
         """What ``error`` names from outside Kolla's own zuul.d, if it
         is of that kind."""
         for pattern in ELSEWHERE:
             match = pattern.search(error)
-            if match and match.group(1) not in self.kolla_defines():
+            if match and match.group(1) not in self.f.kolla_defines:
                 return match.group(1)
         return None
 
